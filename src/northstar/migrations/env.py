@@ -1,0 +1,42 @@
+"""Alembic environment. Run through ``northstar db upgrade`` (or tests), which pass the URL or an
+open connection in the config."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from northstar import audit  # noqa: F401  (registers the table on the metadata)
+from northstar.db import Base, make_engine
+from northstar.org import models as org_models  # noqa: F401
+from northstar.security import models as security_models  # noqa: F401
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

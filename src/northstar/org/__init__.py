@@ -1,0 +1,1 @@
+"""The organisation: departments, positions, employees."""

@@ -1,0 +1,1 @@
+"""Accounts, sessions, API tokens, roles and the record scope."""

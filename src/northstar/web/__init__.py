@@ -1,0 +1,1 @@
+"""App factory, layout, static assets, i18n."""

@@ -1,0 +1,154 @@
+"""Test set-up shared by the whole suite.
+
+Databases: every test that asks for ``db_url`` (directly or through ``db``, ``client``, …) runs
+on SQLite, and also on PostgreSQL when ``NORTHSTAR_TEST_POSTGRES_URL`` is set (``.ci/run`` sets
+it). The schema is always built by running the Alembic migrations, never ``create_all``:
+- SQLite: one migrated template file per session, copied for each test;
+- PostgreSQL: the schema is dropped and migrated once per session, and each test starts from
+  empty tables (TRUNCATE).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from northstar import migrate
+from northstar.config import Settings
+from northstar.db import make_engine, make_session_factory, unit_of_work
+
+PG_URL = os.environ.get("NORTHSTAR_TEST_POSTGRES_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+_ran_on: set[str] = set()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "databases: " + ", ".join(BACKENDS) + ("" if PG_URL else " (set NORTHSTAR_TEST_POSTGRES_URL to add PostgreSQL)")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    ran = ", ".join(sorted(_ran_on)) or "none"
+    terminalreporter.write_line(f"database tests ran against: {ran}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine | None]:
+    if not PG_URL:
+        yield None
+        return
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(PG_URL)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database for this test, on each backend in turn."""
+    _ran_on.add(request.param)
+    if request.param == "sqlite":
+        path = tmp_path / "northstar.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    engine = request.getfixturevalue("pg_engine")
+    _truncate_all(engine)
+    return PG_URL
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for arranging and checking data; the test commits what it arranges."""
+    session = session_factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(env="test", data_dir=tmp_path / "data", database_url=db_url, default_locale="en",
+                    login_max_failures=5)
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session]) -> Any:
+    from northstar.web.app import create_app
+
+    return create_app(settings, session_factory)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def anon_client(app: Any) -> Iterator[TestClient]:
+    """A second browser, with its own cookies."""
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def demo(session_factory: sessionmaker[Session]) -> list[Any]:
+    """The demo company, loaded the way ``northstar demo load`` does it."""
+    from northstar.demo import company
+
+    with unit_of_work(session_factory) as s:
+        return company.load(s)
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_META.search(html)
+    assert match, "page has no CSRF meta tag"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str) -> str:
+    """Sign in through the login form like a browser; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = csrf_of(page.text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    home = client.get("/")
+    assert home.status_code == 200
+    return csrf_of(home.text)
