@@ -12,6 +12,11 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A message parameter that is itself a catalogue word (a field or entity name): the
+    translator renders it in the user's language too."""
+
+
 @dataclass
 class Problem:
     """One thing wrong with the input: where (row, field) and what, with the fix in the message."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar import audit
-from northstar.errors import N_, Problem, ValidationFailed
+from northstar.errors import N_, Label, Problem, ValidationFailed
 from northstar.org.models import Department, DepartmentKind, Employee, Position
 from northstar.org.schemas import ImportReport
 from northstar.org.service import query_employees
@@ -133,7 +133,7 @@ def import_tables(db: Session, principal: Principal, tables: dict[str, Table], *
         ok = True
         for f in fields:
             if not rec.get(f):
-                check.add(sheet, row, f, N_("{field} is empty: fill it in."), field=f)
+                check.add(sheet, row, f, N_("{column} is empty: fill it in."), column=Label(f))
                 ok = False
         return ok
 
@@ -252,6 +252,11 @@ def _apply(db: Session, principal: Principal, dept_rows: list[tuple[int, dict[st
            reason: str) -> ImportReport:
     report = ImportReport()
     actor = principal.actor
+    created: set[tuple[str, str]] = set()
+
+    def action(entity: str, key: str) -> str:
+        # links set in the second pass belong to the creation of a record that is new in this file
+        return "create" if (entity, key) in created else "update"
 
     def upsert(entity: str, key: str, existing: dict[str, Any], factory: Callable[[], Any],
                values: dict[str, Any]) -> Any:
@@ -262,6 +267,7 @@ def _apply(db: Session, principal: Principal, dept_rows: list[tuple[int, dict[st
                 setattr(obj, k, v)
             db.add(obj)
             existing[key] = obj
+            created.add((entity, key))
             report.created += 1
             audit.record(db, actor, action="create", entity=entity, entity_id=key,
                          changes={k: (None, v) for k, v in values.items()}, reason=reason)
@@ -283,7 +289,7 @@ def _apply(db: Session, principal: Principal, dept_rows: list[tuple[int, dict[st
         parent = depts[rec["parent_code"]] if rec.get("parent_code") else None
         dept = depts[rec["code"]]
         if dept.parent_id != (parent.id if parent else None):
-            audit.record(db, actor, action="update", entity="department", entity_id=dept.code,
+            audit.record(db, actor, action=action("department", dept.code), entity="department", entity_id=dept.code,
                          changes={"parent": (dept.parent.code if dept.parent else None, rec.get("parent_code"))},
                          reason=reason)
             dept.parent_id = parent.id if parent else None
@@ -307,7 +313,7 @@ def _apply(db: Session, principal: Principal, dept_rows: list[tuple[int, dict[st
         emp = employees[rec["number"]]
         mgr = employees[rec["manager_number"]] if rec.get("manager_number") else None
         if emp.manager_id != (mgr.id if mgr else None):
-            audit.record(db, actor, action="update", entity="employee", entity_id=emp.number,
+            audit.record(db, actor, action=action("employee", emp.number), entity="employee", entity_id=emp.number,
                          changes={"manager": (emp.manager.number if emp.manager else None,
                                               mgr.number if mgr else None)}, reason=reason)
             emp.manager_id = mgr.id if mgr else None
@@ -317,7 +323,7 @@ def _apply(db: Session, principal: Principal, dept_rows: list[tuple[int, dict[st
         dept = depts[rec["code"]]
         head = employees[rec["head_number"]] if rec.get("head_number") else None
         if dept.head_id != (head.id if head else None):
-            audit.record(db, actor, action="update", entity="department", entity_id=dept.code,
+            audit.record(db, actor, action=action("department", dept.code), entity="department", entity_id=dept.code,
                          changes={"head": (dept.head.number if dept.head else None, rec.get("head_number"))},
                          reason=reason)
             dept.head_id = head.id if head else None

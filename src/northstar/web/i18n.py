@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
+from northstar.errors import Label
+
 SUPPORTED = ("zh_CN", "en")
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 DISPLAY_TZ = "Asia/Shanghai"
@@ -88,6 +90,7 @@ class Translator:
     def gettext(self, message: str, **params: Any) -> str:
         text = self._t.gettext(message)
         if params:
+            params = {k: self._t.gettext(v) if isinstance(v, Label) else v for k, v in params.items()}
             try:
                 return text.format(**params)
             except (KeyError, IndexError, ValueError):
