@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from rich.table import Table as RichTable
 from northstar.config import get_settings
 from northstar.db import make_engine, make_session_factory, unit_of_work
 from northstar.errors import NorthstarError
-from northstar.web.i18n import Translator
+from northstar.web.i18n import Translator, normalise
 
 app = typer.Typer(help="Northstar (北极星): customer-oriented performance management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -36,8 +37,17 @@ def _factory():  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.resolved_database_url))
 
 
+def _cli_locale() -> str:
+    """The terminal's language (LANG / LC_ALL), else the configured default."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        locale = normalise(os.environ.get(var))
+        if locale:
+            return locale
+    return get_settings().default_locale
+
+
 def _fail(exc: NorthstarError) -> None:
-    t = Translator(get_settings().default_locale)
+    t = Translator(_cli_locale())
     console.print(f"[red]{t.gettext(exc.message, **exc.params)}[/red]")
     for p in getattr(exc, "problems", []):
         where = " ".join(x for x in (p.sheet or "", f"row {p.row}" if p.row else "", p.field or "") if x)

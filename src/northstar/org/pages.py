@@ -80,7 +80,10 @@ def position_create(db: DB, principal: Writer, code: Annotated[str, Form()], nam
 
 @router.get("/employees")
 def employees(request: Request, db: DB, principal: CurrentPrincipal, q: str | None = None,
-              department_id: int | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+              department: Annotated[str | None, Query(alias="department_id")] = None,
+              page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    # The filter form sends department_id="" for "all departments".
+    department_id = int(department) if department and department.isdigit() else None
     rows, total = service.get_employees(db, principal, q=q, department_id=department_id,
                                         offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     ctx = {"rows": rows, "total": total, "q": q or "", "page": page, "pages": max(1, -(-total // PAGE_SIZE)),

@@ -1,0 +1,138 @@
+"""Real browser: Playwright drives Debian's Chromium against a live server on loopback."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Without these flags Chromium keeps trying to reach Google's hosts, which this network refuses.
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(app, demo) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run does this)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _sign_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login", wait_until="domcontentloaded")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_employee_sees_own_record_switches_language_and_cannot_open_a_colleague(
+        live_server, browser, demo, db, request):
+    from northstar.org.models import Employee
+    from northstar.security.models import User
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    tag = request.node.callspec.id
+    creds = {d.username: d.password for d in demo}
+    me = db.scalar(select(User).where(User.username == "employee")).employee
+    colleague = db.scalar(select(Employee).where(Employee.department_id != me.department_id).limit(1))
+
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, live_server, "employee", creds["employee"])
+
+    # The home page shows my own record, in Chinese (browser language).
+    record = page.get_by_test_id("my-record")
+    assert me.name in record.inner_text()
+    assert "退出登录" in page.get_by_test_id("logout").inner_text()
+    record.get_by_role("link", name=me.name).click()
+    page.wait_for_url(f"{live_server}/org/employees/{me.id}")
+    assert page.get_by_test_id("employee-name").inner_text().startswith(me.name)
+    assert "年" in page.get_by_test_id("start-date").inner_text()  # 2023年5月1日
+    page.screenshot(path=str(ARTIFACTS / f"employee-record-zh-{tag}.png"), full_page=True)
+
+    # Switch to English, then back to Chinese; the page stays where it is.
+    page.get_by_test_id("switch-language").click()
+    page.wait_for_url(f"{live_server}/org/employees/{me.id}")
+    assert page.get_by_test_id("logout").inner_text() == "Sign out"
+    assert "Start date" in page.get_by_test_id("employee-record").inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"employee-record-en-{tag}.png"), full_page=True)
+    page.get_by_test_id("switch-language").click()
+    page.wait_for_url(f"{live_server}/org/employees/{me.id}")
+    assert page.get_by_test_id("logout").inner_text() == "退出登录"
+
+    # A colleague's record is not there for me.
+    response = page.goto(f"{live_server}/org/employees/{colleague.id}")
+    assert response is not None and response.status in (403, 404)
+    assert colleague.name not in page.content()
+    assert page.get_by_test_id("error-status").inner_text().startswith(str(response.status))
+    page.screenshot(path=str(ARTIFACTS / f"employee-refused-{tag}.png"))
+    assert not [e for e in console_errors if "Content Security Policy" in e], console_errors
+    context.close()
+
+    # HR opens the same record.
+    hr = browser.new_context(locale="en-US").new_page()
+    _sign_in(hr, live_server, "hr", creds["hr"])
+    response = hr.goto(f"{live_server}/org/employees/{colleague.id}")
+    assert response is not None and response.status == 200
+    assert hr.get_by_test_id("employee-name").inner_text().startswith(colleague.name)
+    hr.screenshot(path=str(ARTIFACTS / f"hr-opens-colleague-{tag}.png"), full_page=True)
+
+
+def test_hr_searches_people_live_and_the_scripts_run_under_the_csp(live_server, browser, demo):
+    creds = {d.username: d.password for d in demo}
+    page = browser.new_context(locale="en-US").new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, live_server, "hr", creds["hr"])
+    page.goto(f"{live_server}/org/employees")
+    total = page.get_by_test_id("employee-count").inner_text()
+    page.fill("#q", "HC0001")  # htmx replaces the table as the user types
+    # (a locator assertion, not wait_for_function: the CSP rightly refuses string evaluation)
+    playwright_api.expect(page.get_by_test_id("employee-count")).to_have_text(re.compile(r"^1 "))
+    assert page.get_by_test_id("employee-count").inner_text() != total
+    assert page.locator("[data-testid=employee-table] tbody tr").count() == 1
+    page.goto(f"{live_server}/docs")
+    page.wait_for_selector(".swagger-ui .info", timeout=15000)  # Swagger UI started from a file, not inline
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{live_server}/org/departments")
+    page.screenshot(path=str(ARTIFACTS / "departments-en.png"), full_page=True)
+    assert not [e for e in errors if "Content Security Policy" in e], errors
