@@ -36,7 +36,11 @@ _ran_on: set[str] = set()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return "databases: " + ", ".join(BACKENDS) + ("" if PG_URL else " (set NORTHSTAR_TEST_POSTGRES_URL to add PostgreSQL)")
+    return (
+        "databases: "
+        + ", ".join(BACKENDS)
+        + ("" if PG_URL else " (set NORTHSTAR_TEST_POSTGRES_URL to add PostgreSQL)")
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -67,10 +71,18 @@ def pg_engine() -> Iterator[Engine | None]:
 
 def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -104,8 +116,9 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(env="test", data_dir=tmp_path / "data", database_url=db_url, default_locale="en",
-                    login_max_failures=5)
+    return Settings(
+        env="test", data_dir=tmp_path / "data", database_url=db_url, default_locale="en", login_max_failures=5
+    )
 
 
 @pytest.fixture
@@ -150,8 +163,11 @@ def login(client: TestClient, username: str, password: str) -> str:
     """Sign in through the login form like a browser; returns the session's CSRF token."""
     page = client.get("/login")
     token = csrf_of(page.text)
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
-                                           "next": "/"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:500]
     home = client.get("/")
     assert home.status_code == 200

@@ -19,8 +19,16 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # Without these flags Chromium keeps trying to reach Google's hosts, which this network refuses.
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -63,7 +71,8 @@ def _sign_in(page, base: str, username: str, password: str) -> None:
 
 
 def test_employee_sees_own_record_switches_language_and_cannot_open_a_colleague(
-        live_server, browser, demo, db, request):
+    live_server, browser, demo, db, request
+):
     from northstar.org.models import Employee
     from northstar.security.models import User
 

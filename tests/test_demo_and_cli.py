@@ -43,9 +43,11 @@ def test_demo_has_one_working_login_per_role(demo, client, db):
         client.cookies.clear()
     manager = db.scalar(select(User).where(User.username == "manager"))
     employee = db.scalar(select(User).where(User.username == "employee"))
-    assert employee.employee.manager.manager_id == manager.employee_id or \
-        employee.employee.department.parent_id == manager.employee.department_id or \
-        employee.employee.department_id == manager.employee.department_id
+    assert (
+        employee.employee.manager.manager_id == manager.employee_id
+        or employee.employee.department.parent_id == manager.employee.department_id
+        or employee.employee.department_id == manager.employee.department_id
+    )
 
 
 def test_demo_manager_sees_their_service_centre_but_not_manufacturing(demo, client):
@@ -93,7 +95,9 @@ def test_cli_user_create_rejects_a_short_password_and_unknown_employee(cli_env):
     runner = cli_env
     short = runner.invoke(cli, ["user", "create", "bob", "--password", "short"])
     assert short.exit_code == 1 and "at least 10" in short.output
-    unknown = runner.invoke(cli, ["user", "create", "bob", "--password", "long-enough-pw", "--employee", "X999"])
+    unknown = runner.invoke(
+        cli, ["user", "create", "bob", "--password", "long-enough-pw", "--employee", "X999"]
+    )
     assert unknown.exit_code == 1 and "X999" in unknown.output
 
 

@@ -19,9 +19,20 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 CATALOGUES = SRC / "northstar" / "web" / "translations"
 
 
-@pytest.mark.parametrize("tag,expected", [("zh-CN", "zh_CN"), ("zh_CN", "zh_CN"), ("zh_cn", "zh_CN"),
-                                          ("zh-Hans-CN", "zh_CN"), ("zh", "zh_CN"), ("en-US", "en"),
-                                          ("en_GB", "en"), ("fr-FR", None), ("", None)])
+@pytest.mark.parametrize(
+    "tag,expected",
+    [
+        ("zh-CN", "zh_CN"),
+        ("zh_CN", "zh_CN"),
+        ("zh_cn", "zh_CN"),
+        ("zh-Hans-CN", "zh_CN"),
+        ("zh", "zh_CN"),
+        ("en-US", "en"),
+        ("en_GB", "en"),
+        ("fr-FR", None),
+        ("", None),
+    ],
+)
 def test_language_tags_are_normalised(tag, expected):
     assert normalise(tag) == expected
 
@@ -29,8 +40,12 @@ def test_language_tags_are_normalised(tag, expected):
 def test_negotiation_order_is_user_setting_then_query_then_accept_language():
     assert negotiate(user_setting="en", query="zh-CN", accept_language="zh-CN", default="zh_CN") == "en"
     assert negotiate(user_setting=None, query="zh_CN", accept_language="en", default="en") == "zh_CN"
-    assert negotiate(user_setting=None, query=None, accept_language="fr;q=1, en-GB;q=0.8, zh;q=0.5",
-                     default="zh_CN") == "en"
+    assert (
+        negotiate(
+            user_setting=None, query=None, accept_language="fr;q=1, en-GB;q=0.8, zh;q=0.5", default="zh_CN"
+        )
+        == "en"
+    )
     assert negotiate(user_setting=None, query=None, accept_language=None, default="zh_CN") == "zh_CN"
     assert parse_accept_language("en;q=0.2, zh-CN") == ["zh_CN", "en"]
 
@@ -39,7 +54,8 @@ def _extracted_messages() -> set[str]:
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(SRC), method_map=method_map, keywords={"_": None, "N_": None, "gettext": None}):
+        str(SRC), method_map=method_map, keywords={"_": None, "N_": None, "gettext": None}
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -93,8 +109,21 @@ def test_a_users_language_setting_wins_and_formats_dates(client, small_org):
     assert "Start date" in page.text and "Jan 10, 2022" in page.text
 
 
-@pytest.mark.parametrize("path", ["/", "/org/departments", "/org/employees", "/org/positions", "/audit",
-                                  "/org/import", "/admin/users", "/admin/tokens", "/docs", "/org/employees/new"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/org/departments",
+        "/org/employees",
+        "/org/positions",
+        "/audit",
+        "/org/import",
+        "/admin/users",
+        "/admin/tokens",
+        "/docs",
+        "/org/employees/new",
+    ],
+)
 def test_every_page_renders_in_both_languages_without_untranslated_words(client, small_org, path):
     csrf = login(client, "admin", PASSWORD)
     for locale, marker in (("zh_CN", "退出登录"), ("en", "Sign out")):

@@ -23,8 +23,16 @@ def test_upgrade_downgrade_upgrade_leaves_a_schema_equal_to_the_models(db_url):
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
-        assert {"department", "position", "employee", "user_account", "user_session", "api_token",
-                "audit_log", "login_attempt"} <= tables
+        assert {
+            "department",
+            "position",
+            "employee",
+            "user_account",
+            "user_session",
+            "api_token",
+            "audit_log",
+            "login_attempt",
+        } <= tables
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     engine.dispose()
     assert diff == [], diff

@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import login
 from tests.factories import EXPECTED_SCOPE, NUMBERS, PASSWORD, build_small_org
 
-pytestmark = pytest.mark.req("S6.4")  # the organisation the cascade will run through; access rules of the house
+pytestmark = pytest.mark.req(
+    "S6.4"
+)  # the organisation the cascade will run through; access rules of the house
 
 BY_NUMBER = {v: k for k, v in NUMBERS.items()}
 
@@ -81,8 +83,11 @@ def test_xlsx_export_is_scoped_too(client, small_org):
 @pytest.mark.parametrize("username", ["emp", "mgr", "exec", "aud"])
 def test_only_hr_and_admin_change_the_organisation(client, small_org, username):
     csrf = login(client, username, PASSWORD)
-    response = client.post("/api/v1/departments", headers={"X-CSRF-Token": csrf},
-                           json={"code": "NEW", "name": "新部门", "kind": "support"})
+    response = client.post(
+        "/api/v1/departments",
+        headers={"X-CSRF-Token": csrf},
+        json={"code": "NEW", "name": "新部门", "kind": "support"},
+    )
     assert response.status_code == 403
     assert "error" in response.json()
 
@@ -90,6 +95,9 @@ def test_only_hr_and_admin_change_the_organisation(client, small_org, username):
 def test_employee_cannot_patch_their_own_record(client, small_org):
     csrf = login(client, "emp", PASSWORD)
     me = client.get(f"/api/v1/employees/{small_org.id('a1')}").json()
-    response = client.patch(f"/api/v1/employees/{small_org.id('a1')}", headers={"X-CSRF-Token": csrf},
-                            json={"manager_number": None, "version": me["version"]})
+    response = client.patch(
+        f"/api/v1/employees/{small_org.id('a1')}",
+        headers={"X-CSRF-Token": csrf},
+        json={"manager_number": None, "version": me["version"]},
+    )
     assert response.status_code == 403

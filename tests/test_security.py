@@ -19,8 +19,9 @@ def test_state_changing_form_without_csrf_token_is_refused(client, small_org):
     response = client.post("/account/language", data={"locale": "zh_CN", "next": "/"}, follow_redirects=False)
     assert response.status_code == 403
     assert "CSRF" in response.text
-    wrong = client.post("/account/language", data={"locale": "zh_CN", "csrf_token": "forged"},
-                        follow_redirects=False)
+    wrong = client.post(
+        "/account/language", data={"locale": "zh_CN", "csrf_token": "forged"}, follow_redirects=False
+    )
     assert wrong.status_code == 403
 
 
@@ -35,7 +36,9 @@ def test_cookie_authenticated_api_call_needs_the_csrf_header(client, small_org):
 
 
 def test_login_form_itself_is_csrf_protected(anon_client, small_org):
-    response = anon_client.post("/login", data={"username": "hr", "password": PASSWORD}, follow_redirects=False)
+    response = anon_client.post(
+        "/login", data={"username": "hr", "password": PASSWORD}, follow_redirects=False
+    )
     assert response.status_code == 403
 
 
@@ -65,8 +68,10 @@ def test_logout_invalidates_the_session_on_the_server(client, anon_client, small
 def test_wrong_password_is_one_message_for_unknown_users_too(client, small_org):
     for username in ("hr", "nobody"):
         page = client.get("/login")
-        response = client.post("/login", data={"username": username, "password": "wrong-password",
-                                               "csrf_token": csrf_of(page.text)})
+        response = client.post(
+            "/login",
+            data={"username": username, "password": "wrong-password", "csrf_token": csrf_of(page.text)},
+        )
         assert response.status_code == 401
         assert "Wrong username or password." in response.text
 
@@ -74,11 +79,16 @@ def test_wrong_password_is_one_message_for_unknown_users_too(client, small_org):
 def test_login_rate_limit_refuses_even_the_right_password_after_repeated_failures(client, small_org):
     for _ in range(5):
         page = client.get("/login")
-        r = client.post("/login", data={"username": "hr", "password": "guess-guess", "csrf_token": csrf_of(page.text)})
+        r = client.post(
+            "/login", data={"username": "hr", "password": "guess-guess", "csrf_token": csrf_of(page.text)}
+        )
         assert r.status_code == 401
     page = client.get("/login")
-    blocked = client.post("/login", data={"username": "hr", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-                          follow_redirects=False)
+    blocked = client.post(
+        "/login",
+        data={"username": "hr", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert blocked.status_code == 429
     assert "Too many failed sign-ins" in blocked.text
     # Another account is not locked by someone guessing at hr.
@@ -87,8 +97,9 @@ def test_login_rate_limit_refuses_even_the_right_password_after_repeated_failure
 
 def test_api_token_authenticates_and_stops_working_when_revoked(client, anon_client, small_org):
     csrf = login(client, "admin", PASSWORD)
-    created = client.post("/api/v1/tokens", json={"name": "CRM sync", "role": "hr"},
-                          headers={"X-CSRF-Token": csrf})
+    created = client.post(
+        "/api/v1/tokens", json={"name": "CRM sync", "role": "hr"}, headers={"X-CSRF-Token": csrf}
+    )
     assert created.status_code == 201
     secret = created.json()["token"]
     assert secret.startswith("nst_")
@@ -100,8 +111,14 @@ def test_api_token_authenticates_and_stops_working_when_revoked(client, anon_cli
     assert me.status_code == 200 and me.json()["role"] == "hr" and me.json()["via_token"] is True
     assert anon_client.get("/api/v1/employees", headers=auth).json()["total"] == 7
     # Token calls need no CSRF token: no browser attaches this header by itself.
-    assert anon_client.post("/api/v1/positions", headers=auth, json={
-        "code": "FIN-ACC", "name": "会计", "department_code": "FIN"}).status_code == 201
+    assert (
+        anon_client.post(
+            "/api/v1/positions",
+            headers=auth,
+            json={"code": "FIN-ACC", "name": "会计", "department_code": "FIN"},
+        ).status_code
+        == 201
+    )
 
     revoked = client.delete(f"/api/v1/tokens/{created.json()['id']}", headers={"X-CSRF-Token": csrf})
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
@@ -116,8 +133,9 @@ def test_api_token_is_stored_only_as_a_hash(client, small_org, db):
     from northstar.security.models import ApiToken
 
     csrf = login(client, "admin", PASSWORD)
-    secret = client.post("/api/v1/tokens", json={"name": "script", "role": "auditor"},
-                         headers={"X-CSRF-Token": csrf}).json()["token"]
+    secret = client.post(
+        "/api/v1/tokens", json={"name": "script", "role": "auditor"}, headers={"X-CSRF-Token": csrf}
+    ).json()["token"]
     stored = db.scalars(select(ApiToken)).one()
     assert secret not in (stored.token_hash, stored.prefix) and len(stored.token_hash) == 64
 
@@ -129,16 +147,20 @@ def test_a_token_for_a_person_has_that_persons_scope(client, anon_client, small_
 
     mgr_id = db.scalar(select(User.id).where(User.username == "mgr"))
     csrf = login(client, "admin", PASSWORD)
-    secret = client.post("/api/v1/tokens", json={"name": "mgr script", "user_id": mgr_id},
-                         headers={"X-CSRF-Token": csrf}).json()["token"]
-    items = anon_client.get("/api/v1/employees", headers={"Authorization": f"Bearer {secret}"}).json()["items"]
+    secret = client.post(
+        "/api/v1/tokens", json={"name": "mgr script", "user_id": mgr_id}, headers={"X-CSRF-Token": csrf}
+    ).json()["token"]
+    items = anon_client.get("/api/v1/employees", headers={"Authorization": f"Bearer {secret}"}).json()[
+        "items"
+    ]
     assert {e["number"] for e in items} == {"E002", "E003", "E004", "E006"}
 
 
 def test_a_token_for_the_employee_role_without_a_person_sees_no_one(client, anon_client, small_org):
     csrf = login(client, "admin", PASSWORD)
-    secret = client.post("/api/v1/tokens", json={"name": "kiosk", "role": "employee"},
-                         headers={"X-CSRF-Token": csrf}).json()["token"]
+    secret = client.post(
+        "/api/v1/tokens", json={"name": "kiosk", "role": "employee"}, headers={"X-CSRF-Token": csrf}
+    ).json()["token"]
     listed = anon_client.get("/api/v1/employees", headers={"Authorization": f"Bearer {secret}"}).json()
     assert listed["total"] == 0
 
@@ -146,15 +168,22 @@ def test_a_token_for_the_employee_role_without_a_person_sees_no_one(client, anon
 def test_only_admins_manage_tokens(client, small_org):
     csrf = login(client, "hr", PASSWORD)
     assert client.get("/api/v1/tokens").status_code == 403
-    assert client.post("/api/v1/tokens", json={"name": "x", "role": "admin"},
-                       headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/tokens", json={"name": "x", "role": "admin"}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 403
+    )
 
 
 def test_auditor_is_read_only(client, small_org):
     csrf = login(client, "aud", PASSWORD)
     assert client.get("/api/v1/employees").json()["total"] == 7
-    response = client.post("/api/v1/positions", json={"code": "P", "name": "P", "department_code": "HQ"},
-                           headers={"X-CSRF-Token": csrf})
+    response = client.post(
+        "/api/v1/positions",
+        json={"code": "P", "name": "P", "department_code": "HQ"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert response.status_code == 403
     assert "read-only" in response.json()["error"]["message"]
 
@@ -183,8 +212,15 @@ def test_healthz_reports_the_database(client):
 
 def test_openapi_documents_the_json_api(client, small_org):
     spec = client.get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/employees", "/api/v1/employees/{employee_id}", "/api/v1/departments",
-                 "/api/v1/org/import", "/api/v1/org/export", "/api/v1/tokens", "/api/v1/audit"):
+    for path in (
+        "/api/v1/employees",
+        "/api/v1/employees/{employee_id}",
+        "/api/v1/departments",
+        "/api/v1/org/import",
+        "/api/v1/org/export",
+        "/api/v1/tokens",
+        "/api/v1/audit",
+    ):
         assert path in spec["paths"], path
     login(client, "emp", PASSWORD)
     docs = client.get("/docs")
@@ -200,8 +236,16 @@ def test_pages_redirect_to_login_and_api_answers_401_when_signed_out(client):
 
 def test_login_redirect_target_must_stay_on_this_site(client, small_org):
     page = client.get("/login")
-    response = client.post("/login", data={"username": "hr", "password": PASSWORD, "csrf_token": csrf_of(page.text),
-                                           "next": "//evil.example/"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "username": "hr",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 

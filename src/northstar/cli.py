@@ -11,9 +11,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table as RichTable
+from sqlalchemy.orm import Session, sessionmaker
 
 from northstar.config import get_settings
 from northstar.db import make_engine, make_session_factory, unit_of_work
+from northstar.demo.company import DemoLogin
 from northstar.errors import NorthstarError
 from northstar.web.i18n import Translator, normalise
 
@@ -31,7 +33,7 @@ app.add_typer(org_app, name="org")
 console = Console()
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory() -> sessionmaker[Session]:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_session_factory(make_engine(settings.resolved_database_url))
@@ -82,7 +84,9 @@ def _redacted(url: str) -> str:
 
 @demo_app.command("load")
 def demo_load(
-    skip_if_loaded: Annotated[bool, typer.Option(help="Exit quietly when the demo is already loaded.")] = False,
+    skip_if_loaded: Annotated[
+        bool, typer.Option(help="Exit quietly when the demo is already loaded.")
+    ] = False,
 ) -> None:
     """Load the demo company into an empty database and print its logins."""
     from northstar.demo import company
@@ -111,7 +115,7 @@ def demo_logins() -> None:
     _print_logins(company.logins())
 
 
-def _print_logins(logins: list) -> None:  # type: ignore[type-arg]
+def _print_logins(logins: list[DemoLogin]) -> None:
     table = RichTable(title="Demo logins (one per role)")
     for col in ("username", "password", "role"):
         table.add_column(col)
@@ -123,9 +127,13 @@ def _print_logins(logins: list) -> None:  # type: ignore[type-arg]
 @user_app.command("create")
 def user_create(
     username: str,
-    role: Annotated[str, typer.Option(help="admin, hr, executive, manager, employee or auditor")] = "employee",
+    role: Annotated[
+        str, typer.Option(help="admin, hr, executive, manager, employee or auditor")
+    ] = "employee",
     employee: Annotated[str | None, typer.Option(help="The employee number this account belongs to.")] = None,
-    password: Annotated[str | None, typer.Option(help="Omit to be prompted (safer than the shell history).")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Omit to be prompted (safer than the shell history).")
+    ] = None,
     name: str = "",
 ) -> None:
     """Create an account."""
@@ -137,8 +145,15 @@ def user_create(
         password = getpass.getpass("Password: ")
     try:
         with unit_of_work(_factory()) as db:
-            service.create_user(db, SYSTEM_PRINCIPAL.actor, username=username, role=Role(role), password=password,
-                                display_name=name, employee_number=employee)
+            service.create_user(
+                db,
+                SYSTEM_PRINCIPAL.actor,
+                username=username,
+                role=Role(role),
+                password=password,
+                display_name=name,
+                employee_number=employee,
+            )
     except NorthstarError as exc:
         _fail(exc)
     except ValueError:
@@ -162,7 +177,9 @@ def user_list() -> None:
 
 
 @token_app.command("create")
-def token_create(name: str, role: Annotated[str, typer.Option(help="Role of the new service account.")]) -> None:
+def token_create(
+    name: str, role: Annotated[str, typer.Option(help="Role of the new service account.")]
+) -> None:
     """Create an API token for a new service account with ROLE; the secret is printed once."""
     from northstar.security import service
     from northstar.security.models import Role
@@ -200,13 +217,21 @@ def org_import(file: Path, sheet: str = "employees", reason: str = "") -> None:
 
     try:
         with unit_of_work(_factory()) as db:
-            report = org_io.import_organisation(db, SYSTEM_PRINCIPAL, filename=file.name, content=file.read_bytes(),
-                                                csv_sheet=sheet, reason=reason or None)
+            report = org_io.import_organisation(
+                db,
+                SYSTEM_PRINCIPAL,
+                filename=file.name,
+                content=file.read_bytes(),
+                csv_sheet=sheet,
+                reason=reason or None,
+            )
     except NorthstarError as exc:
         _fail(exc)
         return
-    console.print(f"Imported: {report.departments} departments, {report.positions} positions, "
-                  f"{report.employees} employees ({report.created} created, {report.updated} updated).")
+    console.print(
+        f"Imported: {report.departments} departments, {report.positions} positions, "
+        f"{report.employees} employees ({report.created} created, {report.updated} updated)."
+    )
 
 
 @org_app.command("export")

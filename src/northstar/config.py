@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     #: set behind TLS so that cookies carry the Secure flag
     secure_cookies: bool = False
     #: "standard" is argon2id (RFC 9106 low-memory); "fast" is a cheap argon2id for test suites only
-    password_profile: Literal["standard", "fast"] = "standard"
+    password_profile: Literal["standard", "fast"] = "standard"  # noqa: S105 - a profile name, not a password
     metrics_engine: Literal["duckdb", "pyspark"] = "duckdb"
     smtp_url: str = ""
     webhook_url: str = ""
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
                 "NORTHSTAR_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when NORTHSTAR_ENV=production"
             )
-        if self.env == "production" and self.password_profile != "standard":
+        if self.env == "production" and self.password_profile != "standard":  # noqa: S105 - a profile name
             raise ValueError("NORTHSTAR_PASSWORD_PROFILE=fast is for test suites; remove it in production")
         return self
 

@@ -58,7 +58,7 @@ def decode_csv(content: bytes) -> str:
     """Text of a CSV file in UTF-8 (with or without BOM) or GBK; a clear refusal otherwise."""
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationFailed(
-            N_("The file is UTF-16 encoded. Save it as \"CSV UTF-8\" (or GBK) and upload it again.")
+            N_('The file is UTF-16 encoded. Save it as "CSV UTF-8" (or GBK) and upload it again.')
         )
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
@@ -73,14 +73,16 @@ def decode_csv(content: bytes) -> str:
         raise ValidationFailed(
             N_(
                 "The file is neither UTF-8 nor GBK encoded (line {line} cannot be read). "
-                "Save it as \"CSV UTF-8\" from Excel and upload it again."
+                'Save it as "CSV UTF-8" from Excel and upload it again.'
             ),
             problems=[Problem(N_("Undecodable bytes on this line."), row=line)],
             line=line,
         ) from exc
 
 
-def _match_columns(sheet: str, header_row: Sequence[Any], spec: SheetSpec) -> tuple[dict[int, str], list[Problem]]:
+def _match_columns(
+    sheet: str, header_row: Sequence[Any], spec: SheetSpec
+) -> tuple[dict[int, str], list[Problem]]:
     lookup = {_norm(h): col.key for col in spec.columns for h in (col.key, *col.headers)}
     positions: dict[int, str] = {}
     for idx, header in enumerate(header_row):
@@ -89,7 +91,7 @@ def _match_columns(sheet: str, header_row: Sequence[Any], spec: SheetSpec) -> tu
             positions[idx] = key
     problems = [
         Problem(
-            N_("Column \"{column}\" is missing. Add a column headed \"{en}\" or \"{zh}\"."),
+            N_('Column "{column}" is missing. Add a column headed "{en}" or "{zh}".'),
             {"column": col.headers[0], "en": col.headers[0], "zh": col.headers[-1]},
             row=1,
             field=col.key,
@@ -105,7 +107,9 @@ def _rows_to_table(sheet: str, raw: Iterable[Sequence[Any]], spec: SheetSpec) ->
     iterator = iter(raw)
     header = next(iterator, None)
     if header is None:
-        return Table(sheet), [Problem(N_("The sheet is empty: the first row must hold the column headers."), sheet=sheet)]
+        return Table(sheet), [
+            Problem(N_("The sheet is empty: the first row must hold the column headers."), sheet=sheet)
+        ]
     positions, problems = _match_columns(sheet, header, spec)
     table = Table(sheet)
     for number, values in enumerate(iterator, start=2):
@@ -126,7 +130,9 @@ def check_size(content: bytes, limit: int) -> None:
         )
 
 
-def read_upload(filename: str, content: bytes, specs: Sequence[SheetSpec], *, csv_sheet: str | None = None) -> dict[str, Table]:
+def read_upload(
+    filename: str, content: bytes, specs: Sequence[SheetSpec], *, csv_sheet: str | None = None
+) -> dict[str, Table]:
     """Parse an uploaded xlsx or CSV into tables keyed by sheet spec key.
 
     An xlsx may hold any of the ``specs`` as sheets (by English or Chinese name); a CSV holds
@@ -144,16 +150,20 @@ def read_upload(filename: str, content: bytes, specs: Sequence[SheetSpec], *, cs
     elif name.endswith((".xlsx", ".xlsm")):
         if not zipfile.is_zipfile(io.BytesIO(content)):
             raise ValidationFailed(
-                N_("{filename} is not an Excel workbook, although its name ends in .xlsx. "
-                   "Open it in Excel and save it as \"Excel Workbook (*.xlsx)\"."),
+                N_(
+                    "{filename} is not an Excel workbook, although its name ends in .xlsx. "
+                    'Open it in Excel and save it as "Excel Workbook (*.xlsx)".'
+                ),
                 filename=filename,
             )
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
             raise ValidationFailed(
-                N_("{filename} is not an Excel workbook, although its name ends in .xlsx. "
-                   "Open it in Excel and save it as \"Excel Workbook (*.xlsx)\"."),
+                N_(
+                    "{filename} is not an Excel workbook, although its name ends in .xlsx. "
+                    'Open it in Excel and save it as "Excel Workbook (*.xlsx)".'
+                ),
                 filename=filename,
             ) from exc
         by_name = {_norm(ws.title): ws for ws in book.worksheets}
@@ -166,15 +176,22 @@ def read_upload(filename: str, content: bytes, specs: Sequence[SheetSpec], *, cs
             problems += sheet_problems
         book.close()
         if not tables:
-            wanted = ", ".join(f"\"{s.names[0]}\"/\"{s.names[-1]}\"" for s in specs)
-            raise ValidationFailed(N_("The workbook has none of the expected sheets: {sheets}."), sheets=wanted)
+            wanted = ", ".join(f'"{s.names[0]}"/"{s.names[-1]}"' for s in specs)
+            raise ValidationFailed(
+                N_("The workbook has none of the expected sheets: {sheets}."), sheets=wanted
+            )
     elif name.endswith(".xls"):
-        raise ValidationFailed(N_("Old .xls workbooks are not read. Save the file as .xlsx and upload it again."))
+        raise ValidationFailed(
+            N_("Old .xls workbooks are not read. Save the file as .xlsx and upload it again.")
+        )
     else:
         raise ValidationFailed(N_("Upload an .xlsx or .csv file (got {filename})."), filename=filename)
     if problems:
-        raise ValidationFailed(N_("The file cannot be imported: {count} problem(s) found."), problems=problems,
-                               count=len(problems))
+        raise ValidationFailed(
+            N_("The file cannot be imported: {count} problem(s) found."),
+            problems=problems,
+            count=len(problems),
+        )
     return tables
 
 
@@ -215,14 +232,16 @@ def safe_cell(value: Any) -> Any:
 def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     """An xlsx with one sheet per (title, headers, rows); every text cell is formula-safe."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.worksheets[0])
     for title, headers, rows in sheets:
         ws = book.create_sheet(title=title[:31])
         ws.append(list(headers))
         for row in rows:
             ws.append([safe_cell(v) for v in row])
         for idx, header in enumerate(headers, start=1):
-            ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = max(12, len(str(header)) + 4)
+            ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = max(
+                12, len(str(header)) + 4
+            )
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

@@ -34,7 +34,9 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120), default="")
     kind: Mapped[DepartmentKind] = mapped_column(KIND_ENUM)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="RESTRICT"), index=True
+    )
     head_id: Mapped[int | None] = mapped_column(
         ForeignKey("employee.id", ondelete="SET NULL", use_alter=True, name="fk_department_head_id_employee")
     )
@@ -76,7 +78,9 @@ class Employee(Base):
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(200), default="")
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
-    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id", ondelete="SET NULL"), index=True)
+    position_id: Mapped[int | None] = mapped_column(
+        ForeignKey("position.id", ondelete="SET NULL"), index=True
+    )
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id", ondelete="SET NULL"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)

@@ -29,21 +29,42 @@ router = APIRouter(tags=["organisation"])
 
 
 def department_out(d: Department) -> DepartmentOut:
-    return DepartmentOut(id=d.id, code=d.code, name=d.name, name_en=d.name_en, kind=d.kind,
-                         parent_code=d.parent.code if d.parent else None,
-                         head_number=d.head.number if d.head else None, version=d.version)
+    return DepartmentOut(
+        id=d.id,
+        code=d.code,
+        name=d.name,
+        name_en=d.name_en,
+        kind=d.kind,
+        parent_code=d.parent.code if d.parent else None,
+        head_number=d.head.number if d.head else None,
+        version=d.version,
+    )
 
 
 def position_out(p: Position) -> PositionOut:
-    return PositionOut(id=p.id, code=p.code, name=p.name, name_en=p.name_en, department_code=p.department.code,
-                       version=p.version)
+    return PositionOut(
+        id=p.id,
+        code=p.code,
+        name=p.name,
+        name_en=p.name_en,
+        department_code=p.department.code,
+        version=p.version,
+    )
 
 
 def employee_out(e: Employee) -> EmployeeOut:
-    return EmployeeOut(id=e.id, number=e.number, name=e.name, email=e.email, department_code=e.department.code,
-                       position_code=e.position.code if e.position else None,
-                       manager_number=e.manager.number if e.manager else None, start_date=e.start_date,
-                       end_date=e.end_date, version=e.version)
+    return EmployeeOut(
+        id=e.id,
+        number=e.number,
+        name=e.name,
+        email=e.email,
+        department_code=e.department.code,
+        position_code=e.position.code if e.position else None,
+        manager_number=e.manager.number if e.manager else None,
+        start_date=e.start_date,
+        end_date=e.end_date,
+        version=e.version,
+    )
 
 
 @router.get("/departments", response_model=list[DepartmentOut])
@@ -68,12 +89,15 @@ def update_department(department_id: int, body: DepartmentUpdate, db: DB, princi
     """Change a department; send the ``version`` you read, and a reason for the audit trail."""
     dept = service.get_department(db, principal, department_id=department_id)
     fields = body.model_dump(exclude_unset=True, exclude={"version", "reason"})
-    return department_out(service.update_department(db, principal, dept, version=body.version,
-                                                    reason=body.reason, **fields))
+    return department_out(
+        service.update_department(db, principal, dept, version=body.version, reason=body.reason, **fields)
+    )
 
 
 @router.get("/positions", response_model=list[PositionOut])
-def list_positions(db: DB, principal: CurrentPrincipal, department_id: int | None = None) -> list[PositionOut]:
+def list_positions(
+    db: DB, principal: CurrentPrincipal, department_id: int | None = None
+) -> list[PositionOut]:
     return [position_out(p) for p in service.get_all_positions(db, principal, department_id=department_id)]
 
 
@@ -83,12 +107,19 @@ def create_position(body: PositionIn, db: DB, principal: Writer) -> PositionOut:
 
 
 @router.get("/employees", response_model=Page[EmployeeOut])
-def list_employees(db: DB, principal: CurrentPrincipal, q: str | None = None, department_id: int | None = None,
-                   offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Page[EmployeeOut]:
+def list_employees(
+    db: DB,
+    principal: CurrentPrincipal,
+    q: str | None = None,
+    department_id: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[EmployeeOut]:
     """The employees the caller may see: self for an employee, the department subtree and
     reports for a manager, everyone for HR, executives and auditors."""
-    rows, total = service.get_employees(db, principal, q=q, department_id=department_id, offset=offset, limit=limit)
+    rows, total = service.get_employees(
+        db, principal, q=q, department_id=department_id, offset=offset, limit=limit
+    )
     return Page[EmployeeOut](items=[employee_out(e) for e in rows], total=total, offset=offset, limit=limit)
 
 
@@ -108,12 +139,15 @@ def update_employee(employee_id: int, body: EmployeeUpdate, db: DB, principal: W
     """Change an employee; send the ``version`` you read, and a reason for the audit trail."""
     emp = service.get_employee(db, principal, employee_id=employee_id)
     fields = body.model_dump(exclude_unset=True, exclude={"version", "reason"})
-    return employee_out(service.update_employee(db, principal, emp, version=body.version, reason=body.reason,
-                                                **fields))
+    return employee_out(
+        service.update_employee(db, principal, emp, version=body.version, reason=body.reason, **fields)
+    )
 
 
-EXPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "csv": "text/csv; charset=utf-8"}
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 def export_response(db: DB, principal: CurrentPrincipal, locale: str, fmt: str, sheet: str) -> Response:
@@ -121,25 +155,38 @@ def export_response(db: DB, principal: CurrentPrincipal, locale: str, fmt: str, 
         content, filename = org_io.export_xlsx(db, principal, locale=locale), "organisation.xlsx"
     else:
         content, filename = org_io.export_csv(db, principal, sheet=sheet, locale=locale), f"{sheet}.csv"
-    return Response(content, media_type=EXPORT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content,
+        media_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/org/export")
-def export_organisation(db: DB, principal: CurrentPrincipal, t: Tr,
-                        format: Literal["xlsx", "csv"] = "xlsx",
-                        sheet: Literal["departments", "positions", "employees"] = "employees") -> Response:
+def export_organisation(
+    db: DB,
+    principal: CurrentPrincipal,
+    t: Tr,
+    format: Literal["xlsx", "csv"] = "xlsx",
+    sheet: Literal["departments", "positions", "employees"] = "employees",
+) -> Response:
     """The organisation as xlsx (three sheets) or one CSV table; employees limited to the caller's scope."""
     return export_response(db, principal, t.locale, format, sheet)
 
 
 @router.post("/org/import", response_model=ImportReport)
-async def import_organisation(db: DB, principal: Writer, settings: AppSettings, file: Annotated[UploadFile, File()],
-                              sheet: Annotated[str | None, Form()] = None,
-                              reason: Annotated[str | None, Form()] = None) -> ImportReport:
+async def import_organisation(
+    db: DB,
+    principal: Writer,
+    settings: AppSettings,
+    file: Annotated[UploadFile, File()],
+    sheet: Annotated[str | None, Form()] = None,
+    reason: Annotated[str | None, Form()] = None,
+) -> ImportReport:
     """Import departments, positions and employees from xlsx or CSV (UTF-8, UTF-8 BOM, GBK).
     All rows are checked first; any problem imports nothing and lists every row at fault."""
     content = await file.read()
     check_size(content, settings.upload_max_bytes)
-    return org_io.import_organisation(db, principal, filename=file.filename or "upload", content=content,
-                                      csv_sheet=sheet, reason=reason)
+    return org_io.import_organisation(
+        db, principal, filename=file.filename or "upload", content=content, csv_sheet=sheet, reason=reason
+    )

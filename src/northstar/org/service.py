@@ -23,8 +23,10 @@ def _require_hr(principal: Principal) -> None:
 def _check_version(obj: Any, version: int, label: str) -> None:
     if obj.version != version:
         raise Conflict(
-            N_("{label} was changed by someone else while you were editing. Reload the page to see "
-               "their change, then apply yours again."),
+            N_(
+                "{label} was changed by someone else while you were editing. Reload the page to see "
+                "their change, then apply yours again."
+            ),
             label=label,
         )
 
@@ -34,11 +36,15 @@ def _check_version(obj: Any, version: int, label: str) -> None:
 
 def get_all_departments(db: Session, principal: Principal) -> list[Department]:
     """Every department the principal may see, ordered by code."""
-    return list(db.scalars(select(Department).where(filter_for(principal, Department)).order_by(Department.code)))
+    return list(
+        db.scalars(select(Department).where(filter_for(principal, Department)).order_by(Department.code))
+    )
 
 
 def get_department(db: Session, principal: Principal, *, department_id: int) -> Department:
-    dept = db.scalar(select(Department).where(Department.id == department_id, filter_for(principal, Department)))
+    dept = db.scalar(
+        select(Department).where(Department.id == department_id, filter_for(principal, Department))
+    )
     if dept is None:
         raise NotFound(N_("No department with id {id}."), id=department_id)
     return dept
@@ -75,27 +81,54 @@ def _check_parent(db: Session, dept: Department | None, parent: Department | Non
         node = node.parent
 
 
-def create_department(db: Session, principal: Principal, *, code: str, name: str, name_en: str = "",
-                      kind: DepartmentKind, parent_code: str | None = None,
-                      head_number: str | None = None) -> Department:
+def create_department(
+    db: Session,
+    principal: Principal,
+    *,
+    code: str,
+    name: str,
+    name_en: str = "",
+    kind: DepartmentKind,
+    parent_code: str | None = None,
+    head_number: str | None = None,
+) -> Department:
     """A new department under ``parent_code`` (or at the top)."""
     _require_hr(principal)
     if db.scalar(select(Department.id).where(Department.code == code)):
         raise Conflict(N_("A department with code {code} exists already: choose another code."), code=code)
     parent = get_department_by_code(db, parent_code) if parent_code else None
     head = _employee_by_number(db, head_number)
-    dept = Department(code=code, name=name, name_en=name_en, kind=kind, parent=parent,
-                      head_id=head.id if head else None)
+    dept = Department(
+        code=code, name=name, name_en=name_en, kind=kind, parent=parent, head_id=head.id if head else None
+    )
     db.add(dept)
     db.flush()
-    audit.record(db, principal.actor, action="create", entity="department", entity_id=code, changes={
-        "name": (None, name), "name_en": (None, name_en), "kind": (None, kind), "parent": (None, parent_code),
-        "head": (None, head_number)})
+    audit.record(
+        db,
+        principal.actor,
+        action="create",
+        entity="department",
+        entity_id=code,
+        changes={
+            "name": (None, name),
+            "name_en": (None, name_en),
+            "kind": (None, kind),
+            "parent": (None, parent_code),
+            "head": (None, head_number),
+        },
+    )
     return dept
 
 
-def update_department(db: Session, principal: Principal, dept: Department, *, version: int,
-                      reason: str | None = None, **fields: Any) -> Department:
+def update_department(
+    db: Session,
+    principal: Principal,
+    dept: Department,
+    *,
+    version: int,
+    reason: str | None = None,
+    **fields: Any,
+) -> Department:
     """Change a department's names, kind, parent or head; the reason goes to the audit trail."""
     _require_hr(principal)
     _check_version(dept, version, dept.code)
@@ -118,8 +151,15 @@ def update_department(db: Session, principal: Principal, dept: Department, *, ve
     for k, v in plain.items():
         setattr(dept, k, v)
     db.flush()
-    audit.record(db, principal.actor, action="update", entity="department", entity_id=dept.code,
-                 changes=changes, reason=reason)
+    audit.record(
+        db,
+        principal.actor,
+        action="update",
+        entity="department",
+        entity_id=dept.code,
+        changes=changes,
+        reason=reason,
+    )
     return dept
 
 
@@ -136,10 +176,13 @@ def department_tree(db: Session, principal: Principal, *, today: date | None = N
     today = today or date.today()
     depts = get_all_departments(db, principal)
     counts = dict(
-        db.execute(  # type: ignore[arg-type]
+        db.execute(
             select(Employee.department_id, func.count())
-            .where(employee_filter(principal), Employee.start_date <= today,
-                   or_(Employee.end_date.is_(None), Employee.end_date >= today))
+            .where(
+                employee_filter(principal),
+                Employee.start_date <= today,
+                or_(Employee.end_date.is_(None), Employee.end_date >= today),
+            )
             .group_by(Employee.department_id)
         ).all()
     )
@@ -148,8 +191,10 @@ def department_tree(db: Session, principal: Principal, *, today: date | None = N
         by_parent.setdefault(d.parent_id, []).append(d)
 
     def build(parent_id: int | None, depth: int) -> list[DepartmentNode]:
-        return [DepartmentNode(d, build(d.id, depth + 1), counts.get(d.id, 0), depth)
-                for d in by_parent.get(parent_id, [])]
+        return [
+            DepartmentNode(d, build(d.id, depth + 1), counts.get(d.id, 0), depth)
+            for d in by_parent.get(parent_id, [])
+        ]
 
     visible = {d.id for d in depts}
     roots = [d.parent_id for d in depts if d.parent_id is None or d.parent_id not in visible]
@@ -170,7 +215,9 @@ def flatten(nodes: list[DepartmentNode]) -> list[DepartmentNode]:
 # --- positions ------------------------------------------------------------------------------
 
 
-def get_all_positions(db: Session, principal: Principal, *, department_id: int | None = None) -> list[Position]:
+def get_all_positions(
+    db: Session, principal: Principal, *, department_id: int | None = None
+) -> list[Position]:
     q = select(Position).join(Position.department).where(filter_for(principal, Department))
     if department_id is not None:
         q = q.where(Position.department_id == department_id)
@@ -180,12 +227,15 @@ def get_all_positions(db: Session, principal: Principal, *, department_id: int |
 def get_position_by_code(db: Session, code: str) -> Position:
     pos = db.scalar(select(Position).where(Position.code == code))
     if pos is None:
-        raise ValidationFailed(N_("Unknown position code {code}: use the code of an existing position."), code=code)
+        raise ValidationFailed(
+            N_("Unknown position code {code}: use the code of an existing position."), code=code
+        )
     return pos
 
 
-def create_position(db: Session, principal: Principal, *, code: str, name: str, name_en: str = "",
-                    department_code: str) -> Position:
+def create_position(
+    db: Session, principal: Principal, *, code: str, name: str, name_en: str = "", department_code: str
+) -> Position:
     """A new position in a department."""
     _require_hr(principal)
     if db.scalar(select(Position.id).where(Position.code == code)):
@@ -194,31 +244,53 @@ def create_position(db: Session, principal: Principal, *, code: str, name: str, 
     pos = Position(code=code, name=name, name_en=name_en, department=dept)
     db.add(pos)
     db.flush()
-    audit.record(db, principal.actor, action="create", entity="position", entity_id=code, changes={
-        "name": (None, name), "name_en": (None, name_en), "department": (None, department_code)})
+    audit.record(
+        db,
+        principal.actor,
+        action="create",
+        entity="position",
+        entity_id=code,
+        changes={"name": (None, name), "name_en": (None, name_en), "department": (None, department_code)},
+    )
     return pos
 
 
 # --- employees ------------------------------------------------------------------------------
 
 
-def query_employees(principal: Principal, *, q: str | None = None, department_id: int | None = None,
-                    active_on: date | None = None) -> Any:
+def query_employees(
+    principal: Principal,
+    *,
+    q: str | None = None,
+    department_id: int | None = None,
+    active_on: date | None = None,
+) -> Any:
     """The scoped SELECT behind every employee list and export."""
     stmt = select(Employee).where(employee_filter(principal))
     if q:
         like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Employee.name.ilike(like), Employee.number.ilike(like), Employee.email.ilike(like)))
+        stmt = stmt.where(
+            or_(Employee.name.ilike(like), Employee.number.ilike(like), Employee.email.ilike(like))
+        )
     if department_id is not None:
         stmt = stmt.where(Employee.department_id == department_id)
     if active_on is not None:
-        stmt = stmt.where(Employee.start_date <= active_on,
-                          or_(Employee.end_date.is_(None), Employee.end_date >= active_on))
+        stmt = stmt.where(
+            Employee.start_date <= active_on, or_(Employee.end_date.is_(None), Employee.end_date >= active_on)
+        )
     return stmt
 
 
-def get_employees(db: Session, principal: Principal, *, q: str | None = None, department_id: int | None = None,
-                  active_on: date | None = None, offset: int = 0, limit: int = 50) -> tuple[list[Employee], int]:
+def get_employees(
+    db: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    department_id: int | None = None,
+    active_on: date | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Employee], int]:
     """A page of the employees the principal may see, with the total."""
     stmt = query_employees(principal, q=q, department_id=department_id, active_on=active_on)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -243,8 +315,13 @@ def get_employee_by_number(db: Session, principal: Principal, *, number: str) ->
 
 
 def direct_reports(db: Session, principal: Principal, employee: Employee) -> list[Employee]:
-    return list(db.scalars(select(Employee).where(Employee.manager_id == employee.id, employee_filter(principal))
-                           .order_by(Employee.number)))
+    return list(
+        db.scalars(
+            select(Employee)
+            .where(Employee.manager_id == employee.id, employee_filter(principal))
+            .order_by(Employee.number)
+        )
+    )
 
 
 def check_manager_chain(db: Session, employee: Employee, manager: Employee | None) -> None:
@@ -254,43 +331,88 @@ def check_manager_chain(db: Session, employee: Employee, manager: Employee | Non
     while node is not None:
         if node.id in seen:
             raise ValidationFailed(
-                N_("Employee {number} cannot report to {manager}: that would make the reporting line a loop. "
-                   "Choose a manager outside {number}'s own reporting line."),
-                number=employee.number, manager=manager.number if manager else "")
+                N_(
+                    "Employee {number} cannot report to {manager}: that would make the reporting line a loop. "
+                    "Choose a manager outside {number}'s own reporting line."
+                ),
+                number=employee.number,
+                manager=manager.number if manager else "",
+            )
         seen.add(node.id)
         node = node.manager
 
 
 def _check_dates(number: str, start: date, end: date | None) -> None:
     if end is not None and end < start:
-        raise ValidationFailed(N_("Employee {number}: the end date is before the start date. Correct one of them."),
-                               number=number)
+        raise ValidationFailed(
+            N_("Employee {number}: the end date is before the start date. Correct one of them."),
+            number=number,
+        )
 
 
-def create_employee(db: Session, principal: Principal, *, number: str, name: str, email: str = "",
-                    department_code: str, position_code: str | None = None, manager_number: str | None = None,
-                    start_date: date, end_date: date | None = None) -> Employee:
+def create_employee(
+    db: Session,
+    principal: Principal,
+    *,
+    number: str,
+    name: str,
+    email: str = "",
+    department_code: str,
+    position_code: str | None = None,
+    manager_number: str | None = None,
+    start_date: date,
+    end_date: date | None = None,
+) -> Employee:
     """A new employee in a department, optionally with position and manager."""
     _require_hr(principal)
     if db.scalar(select(Employee.id).where(Employee.number == number)):
-        raise Conflict(N_("Employee number {number} is taken: each employee needs a unique number."), number=number)
+        raise Conflict(
+            N_("Employee number {number} is taken: each employee needs a unique number."), number=number
+        )
     _check_dates(number, start_date, end_date)
     dept = get_department_by_code(db, department_code)
     pos = get_position_by_code(db, position_code) if position_code else None
     manager = _employee_by_number(db, manager_number)
-    emp = Employee(number=number, name=name, email=email, department=dept, position=pos, manager=manager,
-                   start_date=start_date, end_date=end_date)
+    emp = Employee(
+        number=number,
+        name=name,
+        email=email,
+        department=dept,
+        position=pos,
+        manager=manager,
+        start_date=start_date,
+        end_date=end_date,
+    )
     db.add(emp)
     db.flush()
-    audit.record(db, principal.actor, action="create", entity="employee", entity_id=number, changes={
-        "name": (None, name), "email": (None, email), "department": (None, department_code),
-        "position": (None, position_code), "manager": (None, manager_number), "start_date": (None, start_date),
-        "end_date": (None, end_date)})
+    audit.record(
+        db,
+        principal.actor,
+        action="create",
+        entity="employee",
+        entity_id=number,
+        changes={
+            "name": (None, name),
+            "email": (None, email),
+            "department": (None, department_code),
+            "position": (None, position_code),
+            "manager": (None, manager_number),
+            "start_date": (None, start_date),
+            "end_date": (None, end_date),
+        },
+    )
     return emp
 
 
-def update_employee(db: Session, principal: Principal, emp: Employee, *, version: int, reason: str | None = None,
-                    **fields: Any) -> Employee:
+def update_employee(
+    db: Session,
+    principal: Principal,
+    emp: Employee,
+    *,
+    version: int,
+    reason: str | None = None,
+    **fields: Any,
+) -> Employee:
     """Change an employee's record; every changed field is audited with the reason."""
     _require_hr(principal)
     _check_version(emp, version, emp.number)
@@ -321,6 +443,13 @@ def update_employee(db: Session, principal: Principal, emp: Employee, *, version
     for k, v in plain.items():
         setattr(emp, k, v)
     db.flush()
-    audit.record(db, principal.actor, action="update", entity="employee", entity_id=emp.number, changes=changes,
-                 reason=reason)
+    audit.record(
+        db,
+        principal.actor,
+        action="update",
+        entity="employee",
+        entity_id=emp.number,
+        changes=changes,
+        reason=reason,
+    )
     return emp

@@ -12,7 +12,15 @@ from northstar.errors import N_, NorthstarError, TooManyRequests
 from northstar.security import service
 from northstar.security.models import Role
 from northstar.security.principal import Principal
-from northstar.web.deps import DB, SESSION_COOKIE, AppSettings, CurrentPrincipal, Tr, optional_principal, require_roles
+from northstar.web.deps import (
+    DB,
+    SESSION_COOKIE,
+    AppSettings,
+    CurrentPrincipal,
+    Tr,
+    optional_principal,
+    require_roles,
+)
 from northstar.web.i18n import SUPPORTED, normalise
 from northstar.web.templating import render
 
@@ -29,8 +37,15 @@ def _safe_next(target: str | None) -> str:
 
 def _set_cookie(response: Response, token: str, request: Request) -> None:
     settings = request.app.state.settings
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
-                        max_age=settings.session_hours * 3600, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_hours * 3600,
+        path="/",
+    )
 
 
 @router.get("/login")
@@ -50,8 +65,15 @@ def login_page(request: Request, db: DB, settings: AppSettings, next: str | None
 
 
 @router.post("/login")
-def login(request: Request, db: DB, settings: AppSettings, t: Tr, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    t: Tr,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     ip = request.client.host if request.client else "unknown"
     try:
         service.check_rate_limit(db, settings, username=username, ip=ip)
@@ -62,9 +84,12 @@ def login(request: Request, db: DB, settings: AppSettings, t: Tr, username: Anno
             # (its answer is an error), so it is written in a transaction of its own.
             with unit_of_work(request.app.state.session_factory) as own:
                 service.record_attempt(own, username=username, ip=ip, success=False)
-        return render(request, "login.html", {"next": _safe_next(next), "username": username,
-                                              "error": t.gettext(exc.message, **exc.params)},
-                      status_code=exc.status)
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "username": username, "error": t.gettext(exc.message, **exc.params)},
+            status_code=exc.status,
+        )
     service.record_attempt(db, username=username, ip=ip, success=True)
     # Session fixation defence: whatever session the browser came with is dropped and the
     # signed-in session gets a new id.
@@ -88,8 +113,13 @@ def logout(request: Request, db: DB) -> Response:
 
 
 @router.post("/account/language")
-def set_language(request: Request, db: DB, principal: CurrentPrincipal,
-                 locale: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+def set_language(
+    request: Request,
+    db: DB,
+    principal: CurrentPrincipal,
+    locale: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     chosen = normalise(locale)
     service.set_locale(db, principal, chosen if chosen in SUPPORTED else None)
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -97,23 +127,51 @@ def set_language(request: Request, db: DB, principal: CurrentPrincipal,
 
 @router.get("/admin/users")
 def users_page(request: Request, db: DB, principal: Admin) -> Response:
-    return render(request, "users.html", {"users": service.get_all_users(db), "roles": list(Role),
-                                          "created": None}, active="users")
+    return render(
+        request,
+        "users.html",
+        {"users": service.get_all_users(db), "roles": list(Role), "created": None},
+        active="users",
+    )
 
 
 @router.post("/admin/users")
-def users_create(request: Request, db: DB, principal: Admin, t: Tr, username: Annotated[str, Form()],
-                 password: Annotated[str, Form()], role: Annotated[Role, Form()],
-                 display_name: Annotated[str, Form()] = "", employee_number: Annotated[str, Form()] = "") -> Response:
-    user = service.create_user(db, principal.actor, username=username, role=role, password=password,
-                               display_name=display_name, employee_number=employee_number or None)
-    return render(request, "users.html", {"users": service.get_all_users(db), "roles": list(Role),
-                                          "created": user}, active="users")
+def users_create(
+    request: Request,
+    db: DB,
+    principal: Admin,
+    t: Tr,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    role: Annotated[Role, Form()],
+    display_name: Annotated[str, Form()] = "",
+    employee_number: Annotated[str, Form()] = "",
+) -> Response:
+    user = service.create_user(
+        db,
+        principal.actor,
+        username=username,
+        role=role,
+        password=password,
+        display_name=display_name,
+        employee_number=employee_number or None,
+    )
+    return render(
+        request,
+        "users.html",
+        {"users": service.get_all_users(db), "roles": list(Role), "created": user},
+        active="users",
+    )
 
 
 @router.post("/admin/users/{user_id}/active")
-def users_toggle(user_id: int, db: DB, principal: Admin, active: Annotated[bool, Form()],
-                 reason: Annotated[str, Form()] = "") -> Response:
+def users_toggle(
+    user_id: int,
+    db: DB,
+    principal: Admin,
+    active: Annotated[bool, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
     user = service.get_user(db, user_id=user_id)
     if user.id == principal.user_id and not active:
         raise NorthstarError(N_("You cannot deactivate your own account."))
@@ -123,18 +181,47 @@ def users_toggle(user_id: int, db: DB, principal: Admin, active: Annotated[bool,
 
 @router.get("/admin/tokens")
 def tokens_page(request: Request, db: DB, principal: Admin) -> Response:
-    return render(request, "tokens.html", {"tokens": service.get_all_tokens(db), "roles": list(Role),
-                                           "users": service.get_all_users(db), "secret": None}, active="tokens")
+    return render(
+        request,
+        "tokens.html",
+        {
+            "tokens": service.get_all_tokens(db),
+            "roles": list(Role),
+            "users": service.get_all_users(db),
+            "secret": None,
+        },
+        active="tokens",
+    )
 
 
 @router.post("/admin/tokens")
-def tokens_create(request: Request, db: DB, principal: Admin, name: Annotated[str, Form()],
-                  role: Annotated[str, Form()] = "", user_id: Annotated[str, Form()] = "") -> Response:
-    row, secret = service.create_token(db, principal.actor, name=name, role=Role(role) if role else None,
-                                       user_id=int(user_id) if user_id else None)
-    return render(request, "tokens.html", {"tokens": service.get_all_tokens(db), "roles": list(Role),
-                                           "users": service.get_all_users(db), "secret": secret, "new": row},
-                  active="tokens")
+def tokens_create(
+    request: Request,
+    db: DB,
+    principal: Admin,
+    name: Annotated[str, Form()],
+    role: Annotated[str, Form()] = "",
+    user_id: Annotated[str, Form()] = "",
+) -> Response:
+    row, secret = service.create_token(
+        db,
+        principal.actor,
+        name=name,
+        role=Role(role) if role else None,
+        user_id=int(user_id) if user_id else None,
+    )
+    return render(
+        request,
+        "tokens.html",
+        {
+            "tokens": service.get_all_tokens(db),
+            "roles": list(Role),
+            "users": service.get_all_users(db),
+            "secret": secret,
+            "new": row,
+        },
+        active="tokens",
+    )
 
 
 @router.post("/admin/tokens/{token_id}/revoke")

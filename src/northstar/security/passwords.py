@@ -30,6 +30,7 @@ def _dummy_hash() -> str:
     # timing difference cannot tell an attacker which usernames exist.
     return _hasher().hash("northstar-timing-equaliser")
 
+
 MIN_LENGTH = 10
 
 

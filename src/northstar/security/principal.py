@@ -41,5 +41,6 @@ class Principal:
 
 
 #: the system acting on its own behalf: CLI commands and the demo loader
-SYSTEM_PRINCIPAL = Principal(user_id=None, username="system", display_name="system", role=Role.admin,
-                             employee_id=None)
+SYSTEM_PRINCIPAL = Principal(
+    user_id=None, username="system", display_name="system", role=Role.admin, employee_id=None
+)

@@ -17,21 +17,41 @@ Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 
 def user_out(u: User) -> UserOut:
-    return UserOut(id=u.id, username=u.username, display_name=u.display_name, role=u.role,
-                   employee_number=u.employee.number if u.employee else None, is_active=u.is_active,
-                   is_service=u.is_service)
+    return UserOut(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        role=u.role,
+        employee_number=u.employee.number if u.employee else None,
+        is_active=u.is_active,
+        is_service=u.is_service,
+    )
 
 
 def token_out(t: ApiToken) -> TokenOut:
-    return TokenOut(id=t.id, name=t.name, prefix=t.prefix, username=t.user.username, role=t.user.role,
-                    created_at=t.created_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at)
+    return TokenOut(
+        id=t.id,
+        name=t.name,
+        prefix=t.prefix,
+        username=t.user.username,
+        role=t.user.role,
+        created_at=t.created_at,
+        last_used_at=t.last_used_at,
+        revoked_at=t.revoked_at,
+    )
 
 
 @router.get("/me", response_model=MeOut)
 def me(principal: CurrentPrincipal) -> MeOut:
     """Who the caller is: account, role and employee link."""
-    return MeOut(username=principal.username, display_name=principal.display_name, role=principal.role,
-                 employee_id=principal.employee_id, locale=principal.locale, via_token=principal.via_token)
+    return MeOut(
+        username=principal.username,
+        display_name=principal.display_name,
+        role=principal.role,
+        employee_id=principal.employee_id,
+        locale=principal.locale,
+        via_token=principal.via_token,
+    )
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -43,9 +63,18 @@ def list_users(db: DB, principal: Admin) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, db: DB, principal: Admin) -> UserOut:
     """Create a person's account (admin only)."""
-    return user_out(service.create_user(db, principal.actor, username=body.username, role=body.role,
-                                        password=body.password, display_name=body.display_name,
-                                        employee_number=body.employee_number, locale=body.locale))
+    return user_out(
+        service.create_user(
+            db,
+            principal.actor,
+            username=body.username,
+            role=body.role,
+            password=body.password,
+            display_name=body.display_name,
+            employee_number=body.employee_number,
+            locale=body.locale,
+        )
+    )
 
 
 @router.get("/tokens", response_model=list[TokenOut])
@@ -58,7 +87,9 @@ def list_tokens(db: DB, principal: Admin) -> list[TokenOut]:
 def create_token(body: TokenIn, db: DB, principal: Admin) -> TokenCreated:
     """Create a token for a role (as a new service account) or for an existing account. The
     secret is in this answer only."""
-    row, secret = service.create_token(db, principal.actor, name=body.name, role=body.role, user_id=body.user_id)
+    row, secret = service.create_token(
+        db, principal.actor, name=body.name, role=body.role, user_id=body.user_id
+    )
     return TokenCreated(**token_out(row).model_dump(), token=secret)
 
 

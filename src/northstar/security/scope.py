@@ -46,8 +46,10 @@ def employee_filter(principal: Principal) -> ColumnElement[bool]:
     me = Employee.id == principal.employee_id
     if principal.role is Role.manager:
         own_dept = select(Employee.department_id).where(Employee.id == principal.employee_id)
-        return me | Employee.department_id.in_(department_subtree(own_dept)) | Employee.id.in_(
-            reports_of(principal.employee_id)
+        return (
+            me
+            | Employee.department_id.in_(department_subtree(own_dept))
+            | Employee.id.in_(reports_of(principal.employee_id))
         )
     return me
 
@@ -75,4 +77,7 @@ def register(entity: type, fn: Callable[[Principal], ColumnElement[bool]]) -> No
 
 
 def can_see_employee(db: Session, principal: Principal, employee_id: int) -> bool:
-    return db.scalar(select(Employee.id).where(Employee.id == employee_id, employee_filter(principal))) is not None
+    return (
+        db.scalar(select(Employee.id).where(Employee.id == employee_id, employee_filter(principal)))
+        is not None
+    )

@@ -20,7 +20,7 @@ from northstar.security.models import ApiToken, LoginAttempt, Role, User, UserSe
 from northstar.security.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from northstar.security.principal import Principal
 
-TOKEN_PREFIX = "nst_"
+TOKEN_PREFIX = "nst_"  # noqa: S105 - the public prefix that marks Northstar tokens in logs and scanners
 
 
 def _sha256(value: str) -> str:
@@ -58,9 +58,7 @@ def get_all_users(db: Session) -> list[User]:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed(
-            N_("The password must have at least {n} characters."), n=MIN_LENGTH
-        )
+        raise ValidationFailed(N_("The password must have at least {n} characters."), n=MIN_LENGTH)
 
 
 def create_user(
@@ -153,7 +151,12 @@ def set_locale(db: Session, principal: Principal, locale: str | None) -> None:
         raise ValidationFailed(N_("The system account has no language setting."))
     user = get_user(db, user_id=principal.user_id)
     audit.record(
-        db, principal.actor, action="update", entity="user", entity_id=user.id, changes={"locale": (user.locale, locale)}
+        db,
+        principal.actor,
+        action="update",
+        entity="user",
+        entity_id=user.id,
+        changes={"locale": (user.locale, locale)},
     )
     user.locale = locale
     db.flush()
@@ -173,7 +176,11 @@ def _recent_failures(db: Session, settings: Settings, *, username: str, ip: str)
     by_name = db.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.username == username.lower(), LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+        .where(
+            LoginAttempt.username == username.lower(),
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at >= since,
+        )
     )
     by_ip = db.scalar(
         select(func.count())
@@ -188,7 +195,9 @@ def check_rate_limit(db: Session, settings: Settings, *, username: str, ip: str)
     """Refuse a login attempt when this account or address failed too often recently."""
     if _recent_failures(db, settings, username=username, ip=ip) >= settings.login_max_failures:
         raise TooManyRequests(
-            N_("Too many failed sign-ins. Wait {minutes} minutes, or ask an administrator to reset your password."),
+            N_(
+                "Too many failed sign-ins. Wait {minutes} minutes, or ask an administrator to reset your password."
+            ),
             minutes=settings.login_window_minutes,
         )
 
@@ -274,11 +283,15 @@ def create_token(
         while db.scalar(select(User.id).where(User.username == username)):
             n += 1
             username = f"{base}-{n}"
-        user = create_user(db, actor, username=username, role=role, password=None, display_name=name, is_service=True)
+        user = create_user(
+            db, actor, username=username, role=role, password=None, display_name=name, is_service=True
+        )
     else:
         raise ValidationFailed(N_("Choose a role or an account for the token."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(name=name, prefix=secret[:10], token_hash=_sha256(secret), user_id=user.id, created_by_id=actor.id)
+    row = ApiToken(
+        name=name, prefix=secret[:10], token_hash=_sha256(secret), user_id=user.id, created_by_id=actor.id
+    )
     db.add(row)
     db.flush()
     audit.record(
@@ -305,8 +318,13 @@ def revoke_token(db: Session, actor: Actor, *, token_id: int, reason: str | None
         row.revoked_at = utcnow()
         db.flush()
         audit.record(
-            db, actor, action="revoke", entity="api_token", entity_id=row.id,
-            changes={"revoked_at": (None, row.revoked_at)}, reason=reason,
+            db,
+            actor,
+            action="revoke",
+            entity="api_token",
+            entity_id=row.id,
+            changes={"revoked_at": (None, row.revoked_at)},
+            reason=reason,
         )
     return row
 

@@ -35,10 +35,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error_response(request: Request, status: int, code: str, message: str,
-                    problems: list[dict[str, Any]] | None = None) -> Response:
-    if _is_api(request) or "application/json" in request.headers.get("accept", "") and "text/html" not in \
-            request.headers.get("accept", ""):
+def _error_response(
+    request: Request, status: int, code: str, message: str, problems: list[dict[str, Any]] | None = None
+) -> Response:
+    if (
+        _is_api(request)
+        or "application/json" in request.headers.get("accept", "")
+        and "text/html" not in request.headers.get("accept", "")
+    ):
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         if problems:
             body["error"]["problems"] = problems
@@ -46,8 +50,12 @@ def _error_response(request: Request, status: int, code: str, message: str,
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={target}", status_code=303)
-    return render(request, "error.html", {"status": status, "message": message, "problems": problems or []},
-                  status_code=status)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": message, "problems": problems or []},
+        status_code=status,
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -67,12 +75,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
             field = ".".join(loc)
-            problems.append({"field": field, "row": None, "sheet": None,
-                             "message": t.gettext(N_("{field}: {detail}"), field=field or "?",
-                                                  detail=t.gettext(err.get("msg", "")))})
-        return _error_response(request, 422, "validation_failed",
-                               t.gettext(N_("Some fields are missing or invalid: correct them and send again.")),
-                               problems)
+            problems.append(
+                {
+                    "field": field,
+                    "row": None,
+                    "sheet": None,
+                    "message": t.gettext(
+                        N_("{field}: {detail}"), field=field or "?", detail=t.gettext(err.get("msg", ""))
+                    ),
+                }
+            )
+        return _error_response(
+            request,
+            422,
+            "validation_failed",
+            t.gettext(N_("Some fields are missing or invalid: correct them and send again.")),
+            problems,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -84,19 +103,37 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> Response:
         t = get_translator(request)
-        return _error_response(request, 409, "conflict", t.gettext(
-            N_("Someone else saved this record while you were editing. Reload the page and apply your change "
-               "again.")))
+        return _error_response(
+            request,
+            409,
+            "conflict",
+            t.gettext(
+                N_(
+                    "Someone else saved this record while you were editing. Reload the page and apply your change "
+                    "again."
+                )
+            ),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         t = get_translator(request)
-        return _error_response(request, 500, "internal_error", t.gettext(
-            N_("Northstar hit an internal error; nothing was saved. Try again, and if it repeats, tell your "
-               "administrator the time it happened.")))
+        return _error_response(
+            request,
+            500,
+            "internal_error",
+            t.gettext(
+                N_(
+                    "Northstar hit an internal error; nothing was saved. Try again, and if it repeats, tell your "
+                    "administrator the time it happened."
+                )
+            ),
+        )
 
 
-def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
     """Build the app; tests pass their own settings and session factory."""
     settings = settings or get_settings()
     if session_factory is None:
@@ -130,9 +167,17 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
                 except SQLAlchemyError:
                     db.rollback()
                     t = get_translator(request)
-                    response = _error_response(request, 409, "conflict", t.gettext(
-                        N_("Your change could not be saved because the data changed at the same time. Reload and "
-                           "try again.")))
+                    response = _error_response(
+                        request,
+                        409,
+                        "conflict",
+                        t.gettext(
+                            N_(
+                                "Your change could not be saved because the data changed at the same time. Reload and "
+                                "try again."
+                            )
+                        ),
+                    )
             else:
                 db.rollback()
         except BaseException:
@@ -159,8 +204,9 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
             request.state.db.execute(text("SELECT 1"))
             return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
         except SQLAlchemyError:
-            return JSONResponse({"status": "error", "database": "unreachable", "version": __version__},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "error", "database": "unreachable", "version": __version__}, status_code=503
+            )
 
     from northstar.org import pages as org_pages
     from northstar.org import routes as org_routes

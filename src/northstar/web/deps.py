@@ -81,8 +81,12 @@ async def csrf_protect(request: Request) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise Forbidden(N_("The form has expired or did not come from Northstar (CSRF check failed). "
-                           "Reload the page and try again."))
+        raise Forbidden(
+            N_(
+                "The form has expired or did not come from Northstar (CSRF check failed). "
+                "Reload the page and try again."
+            )
+        )
 
 
 def writer(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -59,7 +59,9 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [loc for _, _, loc in sorted(weighted)]
 
 
-def negotiate(*, user_setting: str | None, query: str | None, accept_language: str | None, default: str) -> str:
+def negotiate(
+    *, user_setting: str | None, query: str | None, accept_language: str | None, default: str
+) -> str:
     """The user's setting wins, then ``?lang=``, then Accept-Language, then the default."""
     for candidate in (normalise(user_setting), normalise(query)):
         if candidate:

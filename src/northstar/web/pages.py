@@ -37,22 +37,48 @@ def home(request: Request, db: DB, principal: CurrentPrincipal) -> Response:
     return render(request, "home.html", {"me": me, "stats": stats}, active="home")
 
 
-def _audit_query(db: DB, principal: Principal, entity: str | None, user_id: int | None, entity_id: str | None,
-                 page: int) -> tuple[list[audit.AuditLog], int]:
+def _audit_query(
+    db: DB, principal: Principal, entity: str | None, user_id: int | None, entity_id: str | None, page: int
+) -> tuple[list[audit.AuditLog], int]:
     principal.require(*AUDIT_ROLES)
-    return audit.search(db, entity=entity or None, actor_id=user_id, entity_id=entity_id or None,
-                        offset=(page - 1) * 50, limit=50)
+    return audit.search(
+        db,
+        entity=entity or None,
+        actor_id=user_id,
+        entity_id=entity_id or None,
+        offset=(page - 1) * 50,
+        limit=50,
+    )
 
 
 @router.get("/audit")
-def audit_page(request: Request, db: DB, principal: CurrentPrincipal, entity: str | None = None,
-               user_id: int | None = None, entity_id: str | None = None,
-               page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def audit_page(
+    request: Request,
+    db: DB,
+    principal: CurrentPrincipal,
+    entity: str | None = None,
+    user_id: int | None = None,
+    entity_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
     rows, total = _audit_query(db, principal, entity, user_id, entity_id, page)
     users = list(db.scalars(select(User).order_by(User.username)))
-    return render(request, "audit.html", {
-        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // 50)), "entities": audit.entities(db),
-        "users": users, "entity": entity or "", "user_id": user_id, "entity_id": entity_id or ""}, active="audit")
+    return render(
+        request,
+        "audit.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // 50)),
+            "entities": audit.entities(db),
+            "users": users,
+            "entity": entity or "",
+            "user_id": user_id,
+            "entity_id": entity_id or "",
+        },
+        active="audit",
+    )
 
 
 class AuditOut(BaseModel):
@@ -74,18 +100,37 @@ class AuditPage(BaseModel):
 
 
 @api_router.get("/audit", response_model=AuditPage)
-def audit_api(db: DB, principal: CurrentPrincipal,
-              entity: str | None = None, user_id: int | None = None, entity_id: str | None = None,
-              page: Annotated[int, Query(ge=1)] = 1) -> AuditPage:
+def audit_api(
+    db: DB,
+    principal: CurrentPrincipal,
+    entity: str | None = None,
+    user_id: int | None = None,
+    entity_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> AuditPage:
     """The audit trail, newest first, filtered by entity, record and user (admin, HR, auditor)."""
     rows, total = _audit_query(db, principal, entity, user_id, entity_id, page)
-    return AuditPage(total=total, items=[AuditOut(id=r.id, at=r.at.isoformat(), actor=r.actor_name, action=r.action,
-                                                  entity=r.entity, entity_id=r.entity_id, field=r.field, old=r.old,
-                                                  new=r.new, reason=r.reason) for r in rows])
+    return AuditPage(
+        total=total,
+        items=[
+            AuditOut(
+                id=r.id,
+                at=r.at.isoformat(),
+                actor=r.actor_name,
+                action=r.action,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                field=r.field,
+                old=r.old,
+                new=r.new,
+                reason=r.reason,
+            )
+            for r in rows
+        ],
+    )
 
 
 @router.get("/docs")
 def api_docs(request: Request, principal: CurrentPrincipal) -> Response:
     """Swagger UI served from the local npm build; its start-up script is a file, not inline (CSP)."""
     return render(request, "docs.html", {}, active="")
-

@@ -18,9 +18,17 @@ _DOMAINS = ("web", "security", "org")
 
 
 def _environment() -> Environment:
-    loaders = [FileSystemLoader(PACKAGE_DIR / d / "templates") for d in _DOMAINS if (PACKAGE_DIR / d / "templates").is_dir()]
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), trim_blocks=True,
-                      lstrip_blocks=True)
+    loaders = [
+        FileSystemLoader(PACKAGE_DIR / d / "templates")
+        for d in _DOMAINS
+        if (PACKAGE_DIR / d / "templates").is_dir()
+    ]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env
 
 
@@ -44,8 +52,14 @@ def _nav(principal: Any, t: Any) -> list[dict[str, Any]]:
     return items
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           active: str = "") -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    active: str = "",
+) -> HTMLResponse:
     """Render a page with the translator, the principal, the CSRF token and the navigation."""
     t = get_translator(request)
     principal = getattr(request.state, "principal", None)
