@@ -200,3 +200,20 @@ def test_service_helper_writes_nothing_when_nothing_changed(db, small_org):
         changes={"start_date": (date(2022, 1, 10), date(2022, 1, 10))},
     )
     assert len(rows(db)) == before
+
+
+def test_a_manager_change_that_would_close_a_loop_is_refused_with_the_fix(client, small_org, db):
+    csrf = login(client, "hr", PASSWORD)
+    ceo = client.get(f"/api/v1/employees/{small_org.id('ceo')}").json()
+    before = len(rows(db))
+    response = client.patch(
+        f"/api/v1/employees/{ceo['id']}",
+        headers={"X-CSRF-Token": csrf},
+        json={"manager_number": "E004", "version": ceo["version"]},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "Employee E001 cannot report to E004: that would make the reporting line a loop. "
+        "Choose a manager outside E001's own reporting line."
+    )
+    assert len(rows(db)) == before

@@ -132,6 +132,10 @@ def test_hr_searches_people_live_and_the_scripts_run_under_the_csp(live_server, 
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     _sign_in(page, live_server, "hr", creds["hr"])
+    # The home page draws its chart with the locally served ECharts.
+    chart = page.get_by_test_id("kind-chart")
+    playwright_api.expect(chart).to_have_attribute("data-chart-ready", "true")
+    assert chart.locator("canvas").count() == 1
     page.goto(f"{live_server}/org/employees")
     total = page.get_by_test_id("employee-count").inner_text()
     page.fill("#q", "HC0001")  # htmx replaces the table as the user types

@@ -204,6 +204,22 @@ def department_tree(db: Session, principal: Principal, *, today: date | None = N
     return nodes
 
 
+def headcount_by_kind(db: Session, principal: Principal, *, today: date) -> list[tuple[DepartmentKind, int]]:
+    """Active people the principal may see, per department kind (largest first)."""
+    rows = db.execute(
+        select(Department.kind, func.count(Employee.id))
+        .join(Employee, Employee.department_id == Department.id)
+        .where(
+            employee_filter(principal),
+            Employee.start_date <= today,
+            or_(Employee.end_date.is_(None), Employee.end_date >= today),
+        )
+        .group_by(Department.kind)
+        .order_by(func.count(Employee.id).desc())
+    ).all()
+    return [(kind, int(n)) for kind, n in rows]
+
+
 def flatten(nodes: list[DepartmentNode]) -> list[DepartmentNode]:
     out: list[DepartmentNode] = []
     for n in nodes:

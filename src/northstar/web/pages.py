@@ -15,7 +15,7 @@ from northstar.org import service as org_service
 from northstar.org.models import Department
 from northstar.security.models import Role, User
 from northstar.security.principal import Principal
-from northstar.web.deps import DB, CurrentPrincipal
+from northstar.web.deps import DB, CurrentPrincipal, get_translator
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,14 @@ def home(request: Request, db: DB, principal: CurrentPrincipal) -> Response:
         "people": visible,
         "kinds": db.scalar(select(func.count(func.distinct(Department.kind)))) or 0,
     }
-    return render(request, "home.html", {"me": me, "stats": stats}, active="home")
+    t = get_translator(request)
+    by_kind = org_service.headcount_by_kind(db, principal, today=date.today())
+    chart = {
+        "title": t.gettext("People by department kind"),
+        "labels": [t.gettext(kind.value) for kind, _ in by_kind],
+        "values": [n for _, n in by_kind],
+    }
+    return render(request, "home.html", {"me": me, "stats": stats, "chart": chart}, active="home")
 
 
 def _audit_query(
