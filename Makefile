@@ -16,7 +16,6 @@ PORT ?= 8000
 run: $(PY_STAMP) $(ASSETS_STAMP)
 	$(BIN)/northstar db upgrade
 	$(BIN)/northstar demo load --skip-if-loaded
-	$(BIN)/northstar demo logins
 	@echo "Northstar is starting at http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/northstar serve --host $(HOST) --port $(PORT)
 

@@ -95,6 +95,7 @@ def demo_load(
         with unit_of_work(_factory()) as db:
             if skip_if_loaded and company.is_loaded(db):
                 console.print("The demo company is already loaded.")
+                _print_logins(company.logins())
                 return
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("Building the demo company…", total=None)

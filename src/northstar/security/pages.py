@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from northstar.db import unit_of_work
 from northstar.errors import N_, NorthstarError, TooManyRequests
 from northstar.security import service
-from northstar.security.models import Role
+from northstar.security.models import Role, User
 from northstar.security.principal import Principal
 from northstar.web.deps import (
     DB,
@@ -125,14 +126,14 @@ def set_language(
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
+def _users_page(request: Request, db: Session, *, created: User | None = None) -> Response:
+    context = {"users": service.get_all_users(db), "roles": list(Role), "created": created}
+    return render(request, "users.html", context, active="users")
+
+
 @router.get("/admin/users")
 def users_page(request: Request, db: DB, principal: Admin) -> Response:
-    return render(
-        request,
-        "users.html",
-        {"users": service.get_all_users(db), "roles": list(Role), "created": None},
-        active="users",
-    )
+    return _users_page(request, db)
 
 
 @router.post("/admin/users")
@@ -140,7 +141,6 @@ def users_create(
     request: Request,
     db: DB,
     principal: Admin,
-    t: Tr,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     role: Annotated[Role, Form()],
@@ -156,12 +156,7 @@ def users_create(
         display_name=display_name,
         employee_number=employee_number or None,
     )
-    return render(
-        request,
-        "users.html",
-        {"users": service.get_all_users(db), "roles": list(Role), "created": user},
-        active="users",
-    )
+    return _users_page(request, db, created=user)
 
 
 @router.post("/admin/users/{user_id}/active")
@@ -179,19 +174,20 @@ def users_toggle(
     return RedirectResponse("/admin/users", status_code=303)
 
 
+def _tokens_page(request: Request, db: Session, *, secret: str | None = None) -> Response:
+    """The token list; right after creation it also shows the secret, once."""
+    context = {
+        "tokens": service.get_all_tokens(db),
+        "roles": list(Role),
+        "users": service.get_all_users(db),
+        "secret": secret,
+    }
+    return render(request, "tokens.html", context, active="tokens")
+
+
 @router.get("/admin/tokens")
 def tokens_page(request: Request, db: DB, principal: Admin) -> Response:
-    return render(
-        request,
-        "tokens.html",
-        {
-            "tokens": service.get_all_tokens(db),
-            "roles": list(Role),
-            "users": service.get_all_users(db),
-            "secret": None,
-        },
-        active="tokens",
-    )
+    return _tokens_page(request, db)
 
 
 @router.post("/admin/tokens")
@@ -203,25 +199,14 @@ def tokens_create(
     role: Annotated[str, Form()] = "",
     user_id: Annotated[str, Form()] = "",
 ) -> Response:
-    row, secret = service.create_token(
+    _row, secret = service.create_token(
         db,
         principal.actor,
         name=name,
         role=Role(role) if role else None,
         user_id=int(user_id) if user_id else None,
     )
-    return render(
-        request,
-        "tokens.html",
-        {
-            "tokens": service.get_all_tokens(db),
-            "roles": list(Role),
-            "users": service.get_all_users(db),
-            "secret": secret,
-            "new": row,
-        },
-        active="tokens",
-    )
+    return _tokens_page(request, db, secret=secret)
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
