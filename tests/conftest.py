@@ -17,18 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# Before any Northstar import reads the settings: cheap argon2id hashes keep the suite fast
-# (test_passwords checks the production profile separately).
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from northstar import migrate
+from northstar.config import Settings
+from northstar.db import make_engine, make_session_factory, unit_of_work
+
+# Read lazily by get_settings(), which no import above calls: cheap argon2id hashes keep the suite
+# fast (test_security checks the production profile separately).
 os.environ.setdefault("NORTHSTAR_PASSWORD_PROFILE", "fast")
-
-import pytest  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from northstar import migrate  # noqa: E402
-from northstar.config import Settings  # noqa: E402
-from northstar.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 
 PG_URL = os.environ.get("NORTHSTAR_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -97,6 +97,14 @@ def diff(obj: Any, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (getattr(obj, k), v) for k, v in values.items() if _text(getattr(obj, k)) != _text(v)}
 
 
+def apply(obj: Any, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Set ``values`` on ``obj`` and return the (old, new) pairs of what actually changed."""
+    changes = diff(obj, values)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    return changes
+
+
 def search(
     db: Session,
     *,

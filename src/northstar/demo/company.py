@@ -351,7 +351,6 @@ def build_tables(today: date | None = None) -> dict[str, Table]:
             add(positions, {"code": f"{code}-{suffix}", "name": pzh, "name_en": pen, "department_code": code})
 
     for code, zh, en, kind, parent, headcount, pos in DEPARTMENTS:
-        members: list[tuple[str, str]] = []  # (number, position suffix)
         plan: list[str] = [pos[0][0]]
         for suffix, _pzh, _pen, share in pos[1:]:
             plan += [suffix] * max(1, round(share * (headcount - 1)))
@@ -392,7 +391,6 @@ def build_tables(today: date | None = None) -> dict[str, Table]:
                     "end_date": end,
                 },
             )
-            members.append((emp_no, suffix))
         add(
             depts,
             {

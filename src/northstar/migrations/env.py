@@ -6,10 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from northstar import audit  # noqa: F401  (registers the table on the metadata)
+from northstar import models  # noqa: F401 - imported for its side effect: every table on the metadata
 from northstar.db import Base, make_engine
-from northstar.org import models as org_models  # noqa: F401
-from northstar.security import models as security_models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

@@ -426,9 +426,7 @@ def _apply(
                 reason=reason,
             )
         else:
-            changes = audit.diff(obj, values)
-            for k, v in values.items():
-                setattr(obj, k, v)
+            changes = audit.apply(obj, values)
             if changes:
                 report.updated += 1
                 audit.record(

@@ -63,7 +63,8 @@ def department_detail(request: Request, db: DB, principal: CurrentPrincipal, dep
         db, principal, department_id=dept.id, active_on=date.today(), limit=500
     )
     positions = service.get_all_positions(db, principal, department_id=dept.id)
-    children = [d for d in service.get_all_departments(db, principal) if d.parent_id == dept.id]
+    departments = service.get_all_departments(db, principal)
+    children = [d for d in departments if d.parent_id == dept.id]
     return render(
         request,
         "org/department.html",
@@ -75,7 +76,7 @@ def department_detail(request: Request, db: DB, principal: CurrentPrincipal, dep
             "children": children,
             "kinds": list(DepartmentKind),
             "can_edit": principal.role in HR_ROLES,
-            "departments": service.get_all_departments(db, principal),
+            "departments": departments,
         },
         active="org",
     )

@@ -147,9 +147,7 @@ def update_department(
             changes["head"] = (old_head, head.number if head else None)
             dept.head_id = head.id if head else None
     plain = {k: v for k, v in fields.items() if k in ("name", "name_en", "kind") and v is not None}
-    changes.update(audit.diff(dept, plain))
-    for k, v in plain.items():
-        setattr(dept, k, v)
+    changes.update(audit.apply(dept, plain))
     db.flush()
     audit.record(
         db,
@@ -455,9 +453,7 @@ def update_employee(
     if "end_date" in fields:
         plain["end_date"] = fields["end_date"]
     _check_dates(emp.number, plain.get("start_date", emp.start_date), plain.get("end_date", emp.end_date))
-    changes.update(audit.diff(emp, plain))
-    for k, v in plain.items():
-        setattr(emp, k, v)
+    changes.update(audit.apply(emp, plain))
     db.flush()
     audit.record(
         db,

@@ -252,11 +252,6 @@ def end_session(db: Session, token: str) -> None:
     db.flush()
 
 
-def purge_expired(db: Session) -> int:
-    result = db.execute(delete(UserSession).where(UserSession.expires_at < utcnow()))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 # --- API tokens -----------------------------------------------------------------------------
 
 

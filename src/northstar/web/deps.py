@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -96,7 +97,7 @@ def writer(principal: Annotated[Principal, Depends(current_principal)]) -> Princ
     return principal
 
 
-def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
+def require_roles(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting only ``roles``; declared once per router or route."""
 
     def dep(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -28,14 +28,11 @@ def home(request: Request, db: DB, principal: CurrentPrincipal) -> Response:
     me = None
     if principal.employee_id is not None:
         me = org_service.get_employee(db, principal, employee_id=principal.employee_id)
-    _, visible = org_service.get_employees(db, principal, active_on=date.today(), limit=1)
-    stats = {
-        "departments": db.scalar(select(func.count()).select_from(Department)) or 0,
-        "people": visible,
-        "kinds": db.scalar(select(func.count(func.distinct(Department.kind)))) or 0,
-    }
-    t = get_translator(request)
     by_kind = org_service.headcount_by_kind(db, principal, today=date.today())
+    departments, kinds = db.execute(select(func.count(), func.count(func.distinct(Department.kind)))).one()
+    # every employee belongs to a department, so the per-kind counts add up to everyone visible
+    stats = {"departments": departments, "people": sum(n for _, n in by_kind), "kinds": kinds}
+    t = get_translator(request)
     chart = {
         "title": t.gettext("People by department kind"),
         "labels": [t.gettext(kind.value) for kind, _ in by_kind],
