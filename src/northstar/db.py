@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -26,6 +27,16 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class Bilingual:
+    """Mixin for records named in Chinese and English; ``label`` picks the user's language."""
+
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,6 +56,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_version(obj: Any, version: int, label: str) -> None:
+    """Refuse a save based on an old read: someone else changed ``obj`` in between."""
+    from northstar.errors import N_, Conflict
+
+    if obj.version != version:
+        raise Conflict(
+            N_(
+                "{label} was changed by someone else while you were editing. Reload the page to see "
+                "their change, then apply yours again."
+            ),
+            label=label,
+        )
+
+
+def touch(obj: Any, attribute: str) -> None:
+    """Mark ``obj`` changed when only its child rows changed, so that its UPDATE runs and its
+    version moves on (a collection change alone issues no UPDATE of the parent)."""
+    flag_modified(obj, attribute)
 
 
 def utcnow() -> datetime:

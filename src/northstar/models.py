@@ -1,7 +1,11 @@
 """Every ORM model module, imported once so that the metadata is complete (Alembic, tests)."""
 
 from northstar import audit
+from northstar.customers import models as customers
+from northstar.journey import models as journey
 from northstar.org import models as org
+from northstar.pools import models as pools
 from northstar.security import models as security
+from northstar.strategy import models as strategy
 
-ALL = (audit, org, security)
+ALL = (audit, org, security, customers, strategy, journey, pools)

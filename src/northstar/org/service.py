@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from northstar import audit
+from northstar.db import check_version
 from northstar.errors import N_, Conflict, NotFound, ValidationFailed
 from northstar.org.models import Department, DepartmentKind, Employee, Position
 from northstar.security.principal import HR_ROLES, Principal
@@ -18,17 +19,6 @@ from northstar.security.scope import employee_filter, filter_for
 
 def _require_hr(principal: Principal) -> None:
     principal.require(*HR_ROLES)
-
-
-def _check_version(obj: Any, version: int, label: str) -> None:
-    if obj.version != version:
-        raise Conflict(
-            N_(
-                "{label} was changed by someone else while you were editing. Reload the page to see "
-                "their change, then apply yours again."
-            ),
-            label=label,
-        )
 
 
 # --- departments ----------------------------------------------------------------------------
@@ -131,7 +121,7 @@ def update_department(
 ) -> Department:
     """Change a department's names, kind, parent or head; the reason goes to the audit trail."""
     _require_hr(principal)
-    _check_version(dept, version, dept.code)
+    check_version(dept, version, dept.code)
     changes: dict[str, tuple[Any, Any]] = {}
     if "parent_code" in fields:
         parent = get_department_by_code(db, fields["parent_code"]) if fields["parent_code"] else None
@@ -429,7 +419,7 @@ def update_employee(
 ) -> Employee:
     """Change an employee's record; every changed field is audited with the reason."""
     _require_hr(principal)
-    _check_version(emp, version, emp.number)
+    check_version(emp, version, emp.number)
     changes: dict[str, tuple[Any, Any]] = {}
     if fields.get("department_code"):
         dept = get_department_by_code(db, fields["department_code"])

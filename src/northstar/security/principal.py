@@ -10,6 +10,8 @@ from northstar.security.models import Role
 
 #: roles that may change the organisation and read every personal record
 HR_ROLES = frozenset({Role.admin, Role.hr})
+#: roles that design the customer value system: strategy, customers, journey, processes
+DESIGN_ROLES = frozenset({Role.admin, Role.hr, Role.executive})
 #: roles that see every record
 ALL_SCOPE_ROLES = frozenset({Role.admin, Role.hr, Role.executive, Role.auditor})
 

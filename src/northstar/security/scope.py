@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, literal, select, true
 from sqlalchemy.orm import Session
 
+from northstar.errors import N_, Forbidden
 from northstar.org.models import Department, Employee
 from northstar.security.models import Role
-from northstar.security.principal import ALL_SCOPE_ROLES, Principal
+from northstar.security.principal import ALL_SCOPE_ROLES, DESIGN_ROLES, Principal
 
 
 def department_subtree(root_ids: Any) -> Any:
@@ -80,4 +81,25 @@ def can_see_employee(db: Session, principal: Principal, employee_id: int) -> boo
     return (
         db.scalar(select(Employee.id).where(Employee.id == employee_id, employee_filter(principal)))
         is not None
+    )
+
+
+def manages_department(db: Session, principal: Principal, department_id: int) -> bool:
+    """Whether a manager's own department subtree holds ``department_id`` (their declarations to edit)."""
+    if principal.role is not Role.manager or principal.employee_id is None:
+        return False
+    own = select(Employee.department_id).where(Employee.id == principal.employee_id)
+    return (
+        db.scalar(select(literal(department_id)).where(literal(department_id).in_(department_subtree(own))))
+        is not None
+    )
+
+
+def require_department_editor(db: Session, principal: Principal, department_id: int) -> None:
+    """Designers (HR, executives, admin) edit any department's declarations; a manager their own."""
+    if principal.role in DESIGN_ROLES or manages_department(db, principal, department_id):
+        return
+    raise Forbidden(
+        N_("You may change the declarations of your own department only (your role: {role})."),
+        role=principal.role.value,
     )
