@@ -208,17 +208,31 @@ def create_app(
                 {"status": "error", "database": "unreachable", "version": __version__}, status_code=503
             )
 
+    from northstar.customers import pages as customers_pages
+    from northstar.customers import routes as customers_routes
+    from northstar.journey import pages as journey_pages
+    from northstar.journey import routes as journey_routes
     from northstar.org import pages as org_pages
     from northstar.org import routes as org_routes
     from northstar.security import pages as security_pages
     from northstar.security import routes as security_routes
+    from northstar.pools import pages as pools_pages
+    from northstar.pools import routes as pools_routes
+    from northstar.strategy import pages as strategy_pages
+    from northstar.strategy import routes as strategy_routes
     from northstar.web import pages as web_pages
+    from northstar.workspace import pages as workspace_pages
+    from northstar.workspace import routes as workspace_routes
 
     app.include_router(security_routes.router, prefix="/api/v1")
     app.include_router(org_routes.router, prefix="/api/v1")
+    for api in (customers_routes, strategy_routes, journey_routes, pools_routes, workspace_routes):
+        app.include_router(api.router, prefix="/api/v1")
     app.include_router(web_pages.api_router, prefix="/api/v1")
     app.include_router(security_pages.router)
     app.include_router(org_pages.router)
+    for pages in (customers_pages, strategy_pages, journey_pages, pools_pages, workspace_pages):
+        app.include_router(pages.router)
     app.include_router(web_pages.router)
 
     STATIC_DIR.mkdir(parents=True, exist_ok=True)

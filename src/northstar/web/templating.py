@@ -14,7 +14,7 @@ from northstar.security.models import Role
 from northstar.web.deps import get_translator
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_DOMAINS = ("web", "security", "org")
+_DOMAINS = ("web", "security", "org", "customers", "strategy", "journey", "pools", "workspace")
 
 
 def _environment() -> Environment:
@@ -43,6 +43,7 @@ def _nav(principal: Any, t: Any) -> list[dict[str, Any]]:
         {"href": "/", "label": t.gettext("Home"), "key": "home"},
         {"href": "/org/departments", "label": t.gettext("Organisation"), "key": "org"},
         {"href": "/org/employees", "label": t.gettext("People"), "key": "people"},
+        {"href": "/value", "label": t.gettext("Customer value"), "key": "value"},
     ]
     if principal.role in (Role.admin, Role.hr, Role.auditor):
         items.append({"href": "/audit", "label": t.gettext("Audit log"), "key": "audit"})

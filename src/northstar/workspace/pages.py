@@ -1,0 +1,63 @@
+"""The workspace file page: download the design as one workbook, upload one back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from northstar.errors import ValidationFailed
+from northstar.security.principal import DESIGN_ROLES
+from northstar.tabular import check_size
+from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
+from northstar.web.templating import render
+from northstar.workspace import service
+from northstar.workspace.parts import PARTS, select_parts
+
+router = APIRouter(include_in_schema=False)
+
+
+def _ctx(locale: str) -> dict[str, object]:
+    return {"parts": [(p.key, [(s.key, s.name(locale)) for s in p.specs]) for p in PARTS]}
+
+
+@router.get("/workspace")
+def workspace(request: Request, principal: CurrentPrincipal, t: Tr) -> Response:
+    ctx = _ctx(t.locale) | {"can_design": principal.role in DESIGN_ROLES, "result": None, "error": None}
+    return render(request, "workspace/workspace.html", ctx, active="value")
+
+
+@router.post("/workspace/import")
+async def workspace_import(
+    request: Request,
+    db: DB,
+    principal: Writer,
+    settings: AppSettings,
+    t: Tr,
+    file: Annotated[UploadFile, File()],
+    sheet: Annotated[str, Form()] = "",
+) -> Response:
+    content = await file.read()
+    ctx = _ctx(t.locale) | {"can_design": principal.role in DESIGN_ROLES, "filename": file.filename}
+    try:
+        check_size(content, settings.upload_max_bytes)
+        result = service.import_workbook(
+            db,
+            principal,
+            select_parts(None),
+            filename=file.filename or "upload",
+            content=content,
+            csv_sheet=sheet or None,
+        )
+    except ValidationFailed as exc:
+        # the error status rolls the unit of work back: nothing of the file is stored
+        problems = [
+            {"sheet": p.sheet, "row": p.row, "field": p.field, "message": t.gettext(p.message, **p.params)}
+            for p in exc.problems
+        ]
+        ctx |= {"result": None, "error": t.gettext(exc.message, **exc.params), "problems": problems}
+        return render(request, "workspace/workspace.html", ctx, status_code=exc.status, active="value")
+    return render(
+        request, "workspace/workspace.html", ctx | {"result": result, "error": None}, active="value"
+    )
