@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from northstar import audit
 from northstar.audit import AuditLog
+from northstar.demo import value
 from northstar.errors import N_, NorthstarError
 from northstar.org.io import import_tables
 from northstar.org.models import Department, Employee
@@ -439,6 +440,7 @@ def load(db: Session, *, today: date | None = None) -> list[DemoLogin]:
             employee_number=number,
         )
         logins.append(DemoLogin(username, role, password, number))
+    value.load(db)
     audit.record(
         db,
         SYSTEM_PRINCIPAL.actor,

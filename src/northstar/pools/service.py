@@ -152,17 +152,29 @@ def remove_candidate(
 
 def indicators_pointing_at(db: Session, values: Sequence[tuple[str, int | None]]) -> list[int]:
     """For each declared customer value (driver code, segment id or None), how many indicators in
-    the design point at it (S1.1, question 2): pool candidates tagged with that driver, unless
-    they came from another segment's proposition. Computed on every read, never stored."""
+    the design point at it (S1.1, question 2): pool candidates tagged with that driver or
+    recommended for it by the catalogue, unless they came from another segment's proposition. Computed on every read, never stored."""
     drivers = {d for d, _ in values}
     if not drivers:
         return []
-    rows = db.execute(
-        select(KpiCandidate.driver_code, ValueProposition.segment_id)
-        .outerjoin(ValueProposition, KpiCandidate.proposition_id == ValueProposition.id)
-        .where(KpiCandidate.driver_code.in_(drivers))
-    ).all()
+    # an indicator serves every driver the catalogue recommends it for, besides the one it was tagged with
+    recommended: dict[str, set[str]] = {}
+    for drv in catalogue.value_drivers():
+        for ind in drv.indicators:
+            recommended.setdefault(ind.code, set()).add(drv.code)
+    rows = [
+        (({d} if d else set()) | recommended.get(code or "", set()), seg)
+        for d, code, seg in db.execute(
+            select(
+                KpiCandidate.driver_code, KpiCandidate.indicator_code, ValueProposition.segment_id
+            ).outerjoin(ValueProposition, KpiCandidate.proposition_id == ValueProposition.id)
+        )
+    ]
     return [
-        sum(1 for d, seg in rows if d == driver and (segment_id is None or seg is None or seg == segment_id))
+        sum(
+            1
+            for served, seg in rows
+            if driver in served and (segment_id is None or seg is None or seg == segment_id)
+        )
         for driver, segment_id in values
     ]

@@ -214,10 +214,10 @@ def create_app(
     from northstar.journey import routes as journey_routes
     from northstar.org import pages as org_pages
     from northstar.org import routes as org_routes
-    from northstar.security import pages as security_pages
-    from northstar.security import routes as security_routes
     from northstar.pools import pages as pools_pages
     from northstar.pools import routes as pools_routes
+    from northstar.security import pages as security_pages
+    from northstar.security import routes as security_routes
     from northstar.strategy import pages as strategy_pages
     from northstar.strategy import routes as strategy_routes
     from northstar.web import pages as web_pages
