@@ -17,6 +17,18 @@ class Label(str):
     translator renders it in the user's language too."""
 
 
+class Named(str):
+    """A message parameter that has its own Chinese name (a catalogue value driver, a department):
+    the English text is the string itself, the Chinese one ``zh``."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Named:
+        obj = super().__new__(cls, en)
+        obj.zh = zh
+        return obj
+
+
 @dataclass
 class Problem:
     """One thing wrong with the input: where (row, field) and what, with the fix in the message."""

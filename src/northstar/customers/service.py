@@ -22,7 +22,7 @@ from northstar.customers.models import (
     ValueProposition,
 )
 from northstar.db import check_version, touch
-from northstar.errors import N_, Conflict, NotFound, Problem, ValidationFailed
+from northstar.errors import N_, Conflict, Named, NotFound, Problem, ValidationFailed
 from northstar.org.models import Department
 from northstar.org.service import get_department_by_code
 from northstar.security.principal import DESIGN_ROLES, Principal
@@ -181,6 +181,10 @@ def check_drivers(
     problems: list[Problem] = []
     rank_of: dict[int, str] = {}
     seen: set[str] = set()
+    def named(code: str) -> str:
+        found = catalogue.value_driver(code)
+        return Named(found.name.en, found.name.zh) if found else code
+
     for rank, code, _note in drivers:
         driver = catalogue.value_driver(code)
         if driver is None:
@@ -198,7 +202,7 @@ def check_drivers(
             problems.append(
                 Problem(
                     N_("Rank {rank} of {driver} is not allowed: ranks start at 1 (most important)."),
-                    {"rank": rank, "driver": code},
+                    {"rank": rank, "driver": named(code)},
                     row=row,
                     field="rank",
                     sheet=sheet,
@@ -211,7 +215,7 @@ def check_drivers(
                         "Rank {rank} is given to both {first} and {second}: give each value driver its own "
                         "rank (1 = what the customer cares about most)."
                     ),
-                    {"rank": rank, "first": rank_of[rank], "second": code},
+                    {"rank": rank, "first": named(rank_of[rank]), "second": named(code)},
                     row=row,
                     field="rank",
                     sheet=sheet,
@@ -221,7 +225,7 @@ def check_drivers(
             problems.append(
                 Problem(
                     N_("Value driver {driver} is listed twice: keep it once, at its rank."),
-                    {"driver": code},
+                    {"driver": named(code)},
                     row=row,
                     field="driver",
                     sheet=sheet,

@@ -32,6 +32,11 @@ from northstar.security.principal import Principal
 
 HUNDRED = Decimal(100)
 
+
+def pct(value: Decimal) -> str:
+    """A percentage without trailing zeros or exponent: 40, 33.5."""
+    return format(value.normalize(), "f")
+
 # --- stages and touchpoints -----------------------------------------------------------------
 
 
@@ -768,7 +773,7 @@ def check_shares(
             problems.append(
                 Problem(
                     N_("The share of {department} is {share}%: a share lies above 0% and at most 100%."),
-                    {"department": found.name, "share": share},
+                    {"department": found.name, "share": pct(share)},
                     field=f"shares[{idx}].share",
                 )
             )
@@ -785,7 +790,7 @@ def check_shares(
         problems.append(
             Problem(
                 N_("The shares add up to {total}%, not 100%: change them so that they sum to exactly 100%."),
-                {"total": total.normalize() if total == total.to_integral() else total},
+                {"total": pct(total)},
                 field="shares",
             )
         )
@@ -827,8 +832,8 @@ def save_shared_indicator(
     changes = audit.apply(
         shared, {"name": name.strip(), "name_en": name_en.strip(), "indicator_code": indicator_code}
     )
-    old = "; ".join(f"{s.department.code} {s.share.normalize()}%" for s in shared.shares)
-    new = "; ".join(f"{d.code} {s.normalize()}%" for d, s in resolved)
+    old = "; ".join(f"{s.department.code} {pct(s.share)}%" for s in shared.shares)
+    new = "; ".join(f"{d.code} {pct(s)}%" for d, s in resolved)
     if old != new:
         changes["shares"] = (old or None, new)
         shared.shares.clear()

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
-from northstar.errors import Label
+from northstar.errors import Label, Named
 
 SUPPORTED = ("zh_CN", "en")
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -89,10 +89,17 @@ class Translator:
         self.babel_locale = Locale.parse(locale)
         self._t = translations(locale)
 
+    def _param(self, value: Any) -> Any:
+        if isinstance(value, Label):
+            return self._t.gettext(value)
+        if isinstance(value, Named):
+            return value.zh if self.locale.startswith("zh") else str(value)
+        return value
+
     def gettext(self, message: str, **params: Any) -> str:
         text = self._t.gettext(message)
         if params:
-            params = {k: self._t.gettext(v) if isinstance(v, Label) else v for k, v in params.items()}
+            params = {k: self._param(v) for k, v in params.items()}
             try:
                 return text.format(**params)
             except (KeyError, IndexError, ValueError):
