@@ -149,3 +149,55 @@ def test_hr_searches_people_live_and_the_scripts_run_under_the_csp(live_server, 
     page.goto(f"{live_server}/org/departments")
     page.screenshot(path=str(ARTIFACTS / "departments-en.png"), full_page=True)
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+@pytest.mark.req("S1.1", "S2.2", "S2.3", "S3.4")
+def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsibility_map(
+    live_server, browser, demo, request
+):
+    """The demo, as HR sees it: strategy record → key segment → its value proposition →
+    suggested indicators → one added to a department's KPI pool → the responsibility map."""
+    expect = playwright_api.expect
+    ARTIFACTS.mkdir(exist_ok=True)
+    tag = request.node.callspec.id
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    _sign_in(page, live_server, "hr", "Northstar-hr-2026")
+
+    page.click("text=客户价值")
+    page.click("[data-testid=value-tabs] >> text=战略")
+    priorities = page.locator("[data-testid=priority]")
+    expect(priorities).to_have_count(5)
+    # problem resolution for the automotive key accounts: no indicator points at it yet
+    resolution = priorities.nth(4)
+    expect(resolution.locator("[data-testid=indicator-count]")).to_have_text("0")
+    page.screenshot(path=str(ARTIFACTS / f"value-strategy-zh-{tag}.png"), full_page=True)
+
+    resolution.locator("a").click()
+    expect(page.locator("h1")).to_contain_text("汽车零部件大客户")
+    drivers = page.locator("[data-testid=ranked-drivers] li")
+    expect(drivers.first).to_contain_text("交付")
+    expect(drivers.nth(2)).to_contain_text("问题解决")
+    page.screenshot(path=str(ARTIFACTS / f"value-segment-zh-{tag}.png"), full_page=True)
+    suggestion = page.locator("[data-testid=suggestion][data-code=first_contact_resolution]")
+    expect(suggestion).to_contain_text("一次性解决率")
+    suggestion.locator("select[name=department_id]").select_option(label="客户服务中心")
+    suggestion.locator("button").click()
+    expect(page.locator("h1")).to_contain_text("客户服务中心")
+    expect(page.locator("[data-testid=candidate]", has_text="一次性解决率")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / f"value-pool-zh-{tag}.png"), full_page=True)
+
+    # back on the strategy record, the count followed the design
+    page.goto(f"{live_server}/strategy", wait_until="domcontentloaded")
+    expect(page.locator("[data-testid=priority]").nth(4).locator("[data-testid=indicator-count]")).to_have_text("1")
+
+    page.click("[data-testid=value-tabs] >> text=责任矩阵")
+    expect(page.locator("[data-testid=heatmap]")).to_have_attribute("data-chart-ready", "true")
+    row = page.locator("[data-testid=map-row]", has_text="交期承诺可靠")
+    expect(row.locator(".ns-role-responsible")).to_have_count(2)
+    expect(page.locator("[data-testid=shared]")).to_contain_text("准时交付")
+    page.screenshot(path=str(ARTIFACTS / f"value-map-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=switch-language]")
+    expect(page.locator("h1")).to_contain_text("responsibility map")
+    page.screenshot(path=str(ARTIFACTS / f"value-map-en-{tag}.png"), full_page=True)
+    page.close()
