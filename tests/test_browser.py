@@ -188,7 +188,9 @@ def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsib
 
     # back on the strategy record, the count followed the design
     page.goto(f"{live_server}/strategy", wait_until="domcontentloaded")
-    expect(page.locator("[data-testid=priority]").nth(4).locator("[data-testid=indicator-count]")).to_have_text("1")
+    expect(
+        page.locator("[data-testid=priority]").nth(4).locator("[data-testid=indicator-count]")
+    ).to_have_text("1")
 
     page.click("[data-testid=value-tabs] >> text=责任矩阵")
     expect(page.locator("[data-testid=heatmap]")).to_have_attribute("data-chart-ready", "true")

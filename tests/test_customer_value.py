@@ -56,7 +56,9 @@ def propose(client: TestClient, h: dict[str, str], segment_id: int, drivers: lis
 
 
 @pytest.mark.req("S2.1", "S2.2")
-def test_a_segment_keeps_its_dimensions_and_its_ranked_value_proposition(client: TestClient, org: None) -> None:
+def test_a_segment_keeps_its_dimensions_and_its_ranked_value_proposition(
+    client: TestClient, org: None
+) -> None:
     h = as_user(client, "hr")
     seg = make_segment(client, h)
     assert [d["dimension"] for d in seg["dimensions"]] == ["industry", "lifecycle"]
@@ -114,7 +116,12 @@ def test_suggestions_follow_the_driver_ranking_and_one_can_be_added_to_a_departm
     suggestions = client.get(f"/api/v1/segments/{seg['id']}/suggestions").json()
     codes = [s["indicator_code"] for s in suggestions]
     # the seed's two examples, in the order of the ranking
-    assert codes[:4] == ["response_time", "requirement_to_delivery_cycle", "resolution_rate", "innovation_proposals"]
+    assert codes[:4] == [
+        "response_time",
+        "requirement_to_delivery_cycle",
+        "resolution_rate",
+        "innovation_proposals",
+    ]
     assert codes.index("on_time_delivery_rate") > codes.index("innovation_proposals")
     assert [s["best_rank"] for s in suggestions] == sorted(s["best_rank"] for s in suggestions)
 
@@ -148,7 +155,12 @@ def test_the_strategy_record_counts_the_indicators_pointing_at_each_declared_val
     propose(client, h, seg["id"], [(1, "on_time_delivery"), (2, "quality")])
     rec = client.post(
         "/api/v1/strategy",
-        json={"period": "2027", "customer_focus": "汽车大客户:交期", "aspiration": "最靠谱的伙伴", "horizon_years": 3},
+        json={
+            "period": "2027",
+            "customer_focus": "汽车大客户:交期",
+            "aspiration": "最靠谱的伙伴",
+            "horizon_years": 3,
+        },
         headers=h,
     ).json()
     r = client.put(
@@ -176,9 +188,10 @@ def test_the_strategy_record_counts_the_indicators_pointing_at_each_declared_val
     counts = [p["indicator_count"] for p in client.get(f"/api/v1/strategy/{rec['id']}").json()["priorities"]]
     assert counts == [0, 0]
     # the count is computed, so the API does not accept it as input
-    assert "indicator_count" not in client.get("/api/v1/openapi.json").json()["components"]["schemas"]["PriorityIO"][
-        "properties"
-    ]
+    assert (
+        "indicator_count"
+        not in client.get("/api/v1/openapi.json").json()["components"]["schemas"]["PriorityIO"]["properties"]
+    )
 
 
 @pytest.mark.req("S1.1")
@@ -227,7 +240,9 @@ def test_a_manager_declares_the_customers_and_products_of_their_own_department_o
     client.post("/logout", headers=h)
 
     m = as_user(client, "mgr")
-    ok = client.post(f"/api/v1/departments/{depts['OPS-A']}/customers", json={"customer_code": "I-FIN"}, headers=m)
+    ok = client.post(
+        f"/api/v1/departments/{depts['OPS-A']}/customers", json={"customer_code": "I-FIN"}, headers=m
+    )
     assert ok.status_code == 201, ok.text
     product = client.post(
         f"/api/v1/departments/{depts['OPS-A']}/products",
@@ -235,7 +250,9 @@ def test_a_manager_declares_the_customers_and_products_of_their_own_department_o
         headers=m,
     )
     assert product.status_code == 201
-    refused = client.post(f"/api/v1/departments/{depts['HQ']}/customers", json={"customer_code": "I-FIN"}, headers=m)
+    refused = client.post(
+        f"/api/v1/departments/{depts['HQ']}/customers", json={"customer_code": "I-FIN"}, headers=m
+    )
     assert refused.status_code == 403
     assert "own department" in refused.json()["error"]["message"]
     declared = client.get(f"/api/v1/departments/{depts['OPS-A']}/declarations").json()
@@ -246,7 +263,9 @@ def test_a_manager_declares_the_customers_and_products_of_their_own_department_o
     e = as_user(client, "emp")
     assert client.get(f"/api/v1/departments/{depts['OPS-A']}/declarations").status_code == 200
     assert (
-        client.post(f"/api/v1/departments/{depts['OPS-A']}/products", json={"name": "x"}, headers=e).status_code
+        client.post(
+            f"/api/v1/departments/{depts['OPS-A']}/products", json={"name": "x"}, headers=e
+        ).status_code
         == 403
     )
 
@@ -257,7 +276,15 @@ def test_the_default_journey_has_the_methods_seven_stages_and_a_segment_can_have
 ) -> None:
     h = as_user(client, "hr")
     stages = client.post("/api/v1/journey/default", headers=h).json()["stages"]
-    assert [s["name"] for s in stages] == ["认知", "购买决策", "下单", "生产/交付", "使用", "服务/续约", "推荐/流失"]
+    assert [s["name"] for s in stages] == [
+        "认知",
+        "购买决策",
+        "下单",
+        "生产/交付",
+        "使用",
+        "服务/续约",
+        "推荐/流失",
+    ]
     order = stages[2]
     tp = client.post(
         f"/api/v1/journey/stages/{order['id']}/touchpoints",
@@ -271,7 +298,12 @@ def test_the_default_journey_has_the_methods_seven_stages_and_a_segment_can_have
     assert follows["own"] is False and len(follows["stages"]) == 7
     added = client.post(
         "/api/v1/journey/stages",
-        json={"name": "问题解决", "name_en": "Problem resolution", "segment_id": seg["id"], "after_stage_id": None},
+        json={
+            "name": "问题解决",
+            "name_en": "Problem resolution",
+            "segment_id": seg["id"],
+            "after_stage_id": None,
+        },
         headers=h,
     )
     assert added.status_code == 201
@@ -340,7 +372,10 @@ def test_shared_touchpoints_get_a_proposed_shared_indicator_whose_shares_sum_to_
 
     bad = client.put(
         f"/api/v1/touchpoints/{tp['id']}/shared-indicator",
-        json={"name": "准时交付率", "shares": [{"department": "OPS", "share": 50}, {"department": "FIN", "share": 40}]},
+        json={
+            "name": "准时交付率",
+            "shares": [{"department": "OPS", "share": 50}, {"department": "FIN", "share": 40}],
+        },
         headers=h,
     )
     assert bad.status_code == 422
@@ -361,7 +396,15 @@ def test_employees_read_the_design_but_cannot_change_it(client: TestClient, org:
     assert client.get("/api/v1/segments").status_code == 200
     r = client.post("/api/v1/segments", json={"code": "Z", "name": "Z", "market": "b2b"}, headers=h)
     assert r.status_code == 403
-    for page in ("/value", "/strategy?all=1", "/customers", "/segments", "/journey", "/processes", "/responsibility"):
+    for page in (
+        "/value",
+        "/strategy?all=1",
+        "/customers",
+        "/segments",
+        "/journey",
+        "/processes",
+        "/responsibility",
+    ):
         assert client.get(page).status_code == 200, page
 
 
@@ -372,6 +415,8 @@ def test_every_design_change_is_in_the_audit_trail(client: TestClient, org: None
     propose(client, h, seg["id"], [(1, "quality")])
     entities = set(db.scalars(select(AuditLog.entity).where(AuditLog.actor_name == "hr")))
     assert {"segment", "value_proposition"} <= entities
-    row = db.scalar(select(AuditLog).where(AuditLog.entity == "value_proposition", AuditLog.field == "drivers"))
+    row = db.scalar(
+        select(AuditLog).where(AuditLog.entity == "value_proposition", AuditLog.field == "drivers")
+    )
     assert row is not None and row.new == "1. quality"
     assert db.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "segment")) >= 1

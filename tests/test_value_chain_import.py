@@ -87,7 +87,9 @@ def test_the_seeds_value_chain_table_imports_to_the_same_mapping(client: TestCli
     code_to_name = dict(SEED_DEPARTMENTS)
     found: dict[tuple[str, str], set[str]] = {}
     for row in client.get("/api/v1/responsibility", headers=ZH).json():
-        found[(row["stage"], row["touchpoint"])] = {code_to_name[c["department_code"]] for c in row["departments"]}
+        found[(row["stage"], row["touchpoint"])] = {
+            code_to_name[c["department_code"]] for c in row["departments"]
+        }
     expected: dict[tuple[str, str], set[str]] = {}
     for stage, points, depts in SEED_TABLE[1:]:
         names = {
@@ -122,7 +124,9 @@ def test_an_unknown_department_in_the_table_imports_nothing_and_names_the_row(
 
 
 @pytest.mark.req("S3.4")
-def test_a_sheet_with_a_missing_column_is_refused_naming_the_column(client: TestClient, seed_org: None) -> None:
+def test_a_sheet_with_a_missing_column_is_refused_naming_the_column(
+    client: TestClient, seed_org: None
+) -> None:
     token = login(client, "hr", PASSWORD)
     rows = [(stage, point) for stage, point, _ in SEED_TABLE]
     r = upload(client, token, xlsx(rows))  # type: ignore[arg-type]
@@ -158,12 +162,16 @@ def test_a_drivers_sheet_with_two_equal_ranks_imports_nothing(
 
 
 @pytest.mark.req("S1.1", "S2.2", "S3.3", "S3.4")
-def test_the_demo_design_exports_to_a_workbook_that_reads_back_unchanged(client: TestClient, demo: list[object]) -> None:
+def test_the_demo_design_exports_to_a_workbook_that_reads_back_unchanged(
+    client: TestClient, demo: list[object]
+) -> None:
     token = login(client, "hr", "Northstar-hr-2026")
     exported = client.get("/api/v1/workspace/export", headers={"Accept-Language": "zh-CN"})
     assert exported.status_code == 200
     book = load_workbook(io.BytesIO(exported.content))
-    assert {"客户细分", "客户价值主张", "价值要素排序", "战略共识", "价值链映射", "端到端流程"} <= set(book.sheetnames)
+    assert {"客户细分", "客户价值主张", "价值要素排序", "战略共识", "价值链映射", "端到端流程"} <= set(
+        book.sheetnames
+    )
     chain = [tuple(r) for r in book["价值链映射"].iter_rows(min_row=2, max_col=3, values_only=True)]
     assert ("下单", "交期承诺可靠", "供应链部、销售部") in chain
     before = client.get("/api/v1/responsibility").json()

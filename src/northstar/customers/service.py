@@ -181,6 +181,7 @@ def check_drivers(
     problems: list[Problem] = []
     rank_of: dict[int, str] = {}
     seen: set[str] = set()
+
     def named(code: str) -> str:
         found = catalogue.value_driver(code)
         return Named(found.name.en, found.name.zh) if found else code

@@ -37,6 +37,7 @@ def pct(value: Decimal) -> str:
     """A percentage without trailing zeros or exponent: 40, 33.5."""
     return format(value.normalize(), "f")
 
+
 # --- stages and touchpoints -----------------------------------------------------------------
 
 
