@@ -128,8 +128,9 @@ class PropositionDriver(Base):
 
     __tablename__ = "proposition_driver"
     __table_args__ = (
-        UniqueConstraint("proposition_id", "rank"),
-        UniqueConstraint("proposition_id", "driver_code"),
+        # explicit names: the convention would name both after their first column
+        UniqueConstraint("proposition_id", "rank", name="uq_proposition_driver_rank"),
+        UniqueConstraint("proposition_id", "driver_code", name="uq_proposition_driver_driver_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
