@@ -4,7 +4,9 @@ columns and bad rows refused with nothing stored, and the demo's design exported
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
@@ -45,7 +47,7 @@ SEED_DEPARTMENTS = [
 ]
 
 
-def xlsx(rows: list[tuple[str, ...]], title: str = "价值链映射") -> bytes:
+def xlsx(rows: Sequence[tuple[str, ...]], title: str = "价值链映射") -> bytes:
     book = Workbook()
     ws = book.active
     assert ws is not None
@@ -71,7 +73,7 @@ def seed_org(session_factory: sessionmaker[Session]) -> None:
         security.create_user(db, SYSTEM_PRINCIPAL.actor, username="hr", role=Role.hr, password=PASSWORD)
 
 
-def upload(client: TestClient, token: str, content: bytes, name: str = "map.xlsx") -> object:
+def upload(client: TestClient, token: str, content: bytes, name: str = "map.xlsx") -> httpx.Response:
     return client.post(
         "/api/v1/workspace/import",
         files={"file": (name, content, "application/octet-stream")},
@@ -83,7 +85,7 @@ def upload(client: TestClient, token: str, content: bytes, name: str = "map.xlsx
 def test_the_seeds_value_chain_table_imports_to_the_same_mapping(client: TestClient, seed_org: None) -> None:
     token = login(client, "hr", PASSWORD)
     r = upload(client, token, xlsx(SEED_TABLE))
-    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
     code_to_name = dict(SEED_DEPARTMENTS)
     found: dict[tuple[str, str], set[str]] = {}
     for row in client.get("/api/v1/responsibility", headers=ZH).json():
@@ -115,8 +117,8 @@ def test_an_unknown_department_in_the_table_imports_nothing_and_names_the_row(
     token = login(client, "hr", PASSWORD)
     rows = [*SEED_TABLE, ("推荐/流失", "愿意推荐", "品牌部")]
     r = upload(client, token, xlsx(rows))
-    assert r.status_code == 422  # type: ignore[attr-defined]
-    problems = r.json()["error"]["problems"]  # type: ignore[attr-defined]
+    assert r.status_code == 422
+    problems = r.json()["error"]["problems"]
     assert [(p["sheet"], p["row"], p["field"]) for p in problems] == [("value_chain", 7, "responsible")]
     assert "品牌部" in problems[0]["message"]
     assert client.get("/api/v1/responsibility").json() == []
@@ -129,9 +131,9 @@ def test_a_sheet_with_a_missing_column_is_refused_naming_the_column(
 ) -> None:
     token = login(client, "hr", PASSWORD)
     rows = [(stage, point) for stage, point, _ in SEED_TABLE]
-    r = upload(client, token, xlsx(rows))  # type: ignore[arg-type]
-    assert r.status_code == 422  # type: ignore[attr-defined]
-    problem = r.json()["error"]["problems"][0]  # type: ignore[attr-defined]
+    r = upload(client, token, xlsx(rows))
+    assert r.status_code == 422
+    problem = r.json()["error"]["problems"][0]
     assert problem["field"] == "responsible"
     assert "Responsible departments" in problem["message"]
 
@@ -155,8 +157,8 @@ def test_a_drivers_sheet_with_two_equal_ranks_imports_nothing(
     buf = io.BytesIO()
     book.save(buf)
     r = upload(client, token, buf.getvalue(), "design.xlsx")
-    assert r.status_code == 422  # type: ignore[attr-defined]
-    problems = r.json()["error"]["problems"]  # type: ignore[attr-defined]
+    assert r.status_code == 422
+    problems = r.json()["error"]["problems"]
     assert [(p["sheet"], p["row"], p["field"]) for p in problems] == [("value_drivers", 3, "rank")]
     assert client.get("/api/v1/segments").json() == []  # the valid segment row was not kept either
 
@@ -177,6 +179,6 @@ def test_the_demo_design_exports_to_a_workbook_that_reads_back_unchanged(
     before = client.get("/api/v1/responsibility").json()
     processes = client.get("/api/v1/processes").json()
     r = upload(client, token, exported.content, "demo.xlsx")
-    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
     assert client.get("/api/v1/responsibility").json() == before
     assert [p["steps"] for p in client.get("/api/v1/processes").json()] == [p["steps"] for p in processes]

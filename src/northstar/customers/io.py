@@ -324,7 +324,8 @@ def import_tables(db: Session, principal: Principal, tables: dict[str, Table], p
 
 def export_tables(db: Session, locale: str) -> list[SheetOut]:
     segments = service.get_all_segments(db)
-    props = [p for p in (service.get_proposition(db, s) for s in segments) if p is not None]
+    by_segment = service.get_all_propositions(db)
+    props = [by_segment[s.id] for s in segments if s.id in by_segment]
     customers = service.get_all_customers(db)
     served = list(db.scalars(select(DepartmentCustomer).order_by(DepartmentCustomer.id)))
     products = list(db.scalars(select(DepartmentProduct).order_by(DepartmentProduct.id)))

@@ -14,6 +14,7 @@ from northstar.customers.models import STANDARD_DIMENSIONS, CustomerCategory, Cu
 from northstar.journey import service as journey
 from northstar.org import service as org
 from northstar.pools import service as pools
+from northstar.security.models import Role
 from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.security.scope import manages_department
 from northstar.strategy import service as strategy
@@ -154,7 +155,7 @@ def segments(request: Request, db: DB, principal: CurrentPrincipal) -> Response:
         "customers/segments.html",
         {
             "segments": segs,
-            "propositions": {s.id: service.get_proposition(db, s) for s in segs},
+            "propositions": service.get_all_propositions(db),
             "driver": catalogue.value_driver,
             "markets": list(Market),
             "standard": STANDARD_DIMENSIONS,
@@ -213,7 +214,7 @@ def segment_detail(request: Request, db: DB, principal: CurrentPrincipal, segmen
             "stages": stages,
             "own_journey": own,
             "can_design": can_design(principal),
-            "can_pick": principal.role in DESIGN_ROLES or principal.role.value == "manager",
+            "can_pick": principal.role in DESIGN_ROLES or principal.role is Role.manager,
         },
         active="value",
     )

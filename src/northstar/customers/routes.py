@@ -33,7 +33,6 @@ from northstar.customers.schemas import (
     SuggestionOut,
     ValueDriverOut,
 )
-from northstar.errors import N_, NotFound
 from northstar.org import service as org
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
 
@@ -150,10 +149,7 @@ def update_segment(segment_id: int, body: SegmentUpdate, db: DB, principal: Writ
 @router.get("/segments/{segment_id}/proposition", response_model=PropositionOut)
 def get_proposition(segment_id: int, db: DB, principal: CurrentPrincipal) -> PropositionOut:
     seg = service.get_segment(db, segment_id=segment_id)
-    prop = service.get_proposition(db, seg)
-    if prop is None:
-        raise NotFound(N_("{segment} has no value proposition yet."), segment=seg.name)
-    return proposition_out(prop)
+    return proposition_out(service.require_proposition(db, seg))
 
 
 @router.put("/segments/{segment_id}/proposition", response_model=PropositionOut)
@@ -177,10 +173,7 @@ def save_proposition(segment_id: int, body: PropositionIn, db: DB, principal: Wr
 @router.get("/segments/{segment_id}/suggestions", response_model=list[SuggestionOut])
 def get_suggestions(segment_id: int, db: DB, principal: CurrentPrincipal, t: Tr) -> list[SuggestionOut]:
     """Indicators recommended by the proposition's value drivers, most important driver first (S2.3)."""
-    seg = service.get_segment(db, segment_id=segment_id)
-    prop = service.get_proposition(db, seg)
-    if prop is None:
-        raise NotFound(N_("{segment} has no value proposition yet."), segment=seg.name)
+    prop = service.require_proposition(db, service.get_segment(db, segment_id=segment_id))
     return [
         SuggestionOut(
             indicator_code=s.indicator.code,

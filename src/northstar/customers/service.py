@@ -22,7 +22,7 @@ from northstar.customers.models import (
     ValueProposition,
 )
 from northstar.db import check_version, touch
-from northstar.errors import N_, Conflict, Named, NotFound, Problem, ValidationFailed
+from northstar.errors import N_, Conflict, Named, NorthstarError, NotFound, Problem, ValidationFailed
 from northstar.org.models import Department
 from northstar.org.service import get_department_by_code
 from northstar.security.principal import DESIGN_ROLES, Principal
@@ -165,6 +165,21 @@ def update_segment(
 
 def get_proposition(db: Session, segment: Segment) -> ValueProposition | None:
     return db.scalar(select(ValueProposition).where(ValueProposition.segment_id == segment.id))
+
+
+def require_proposition(
+    db: Session, segment: Segment, *, error: type[NorthstarError] = NotFound
+) -> ValueProposition:
+    """The segment's value proposition, or ``error`` saying it has none yet."""
+    prop = get_proposition(db, segment)
+    if prop is None:
+        raise error(N_("{segment} has no value proposition yet."), segment=segment.name)
+    return prop
+
+
+def get_all_propositions(db: Session) -> dict[int, ValueProposition]:
+    """Every value proposition by segment id, in one query."""
+    return {p.segment_id: p for p in db.scalars(select(ValueProposition))}
 
 
 def get_proposition_by_id(db: Session, proposition_id: int) -> ValueProposition:

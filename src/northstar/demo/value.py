@@ -355,17 +355,14 @@ PROCESSES = [
     ),
 ]
 
-STRATEGY = {
-    "period": "2026",
-    "title": "客户导向转型 2026–2028",
-    "customer_focus": (
-        "我们首先为汽车零部件大客户创造“产线不停”的价值:交期说到做到、质量稳定、问题快速闭环;"
-        "其次帮助成长型电子制造企业“快速上量”:响应快、可定制。内部客户同样是客户:"
-        "业务部门是 HR、财务、IT 的客户,一线销售是后台的客户。"
-    ),
-    "aspiration": "三年后,重点客户提到华辰时会说:“交期最靠谱、出了问题最快到场、愿意推荐给同行的设备伙伴。”NPS 从 28 提升到 50。",
-    "horizon_years": 3,
-}
+STRATEGY_PERIOD = "2026"
+STRATEGY_TITLE = "客户导向转型 2026–2028"
+STRATEGY_FOCUS = (
+    "我们首先为汽车零部件大客户创造“产线不停”的价值:交期说到做到、质量稳定、问题快速闭环;"
+    "其次帮助成长型电子制造企业“快速上量”:响应快、可定制。内部客户同样是客户:"
+    "业务部门是 HR、财务、IT 的客户,一线销售是后台的客户。"
+)
+STRATEGY_ASPIRATION = "三年后,重点客户提到华辰时会说:“交期最靠谱、出了问题最快到场、愿意推荐给同行的设备伙伴。”NPS 从 28 提升到 50。"
 PRIORITIES = [
     (1, "KA-AUTO", "on_time_delivery", "交期承诺兑现率是第一位的客户价值"),
     (2, "KA-AUTO", "quality", "批次质量一致"),
@@ -475,7 +472,15 @@ def load(db: Session) -> None:
         shares=[(s.department.code, Decimal(s.share)) for s in proposal.shares],
     )
 
-    record = strategy.create_record(db, P, **STRATEGY)  # type: ignore[arg-type]
+    record = strategy.create_record(
+        db,
+        P,
+        period=STRATEGY_PERIOD,
+        title=STRATEGY_TITLE,
+        customer_focus=STRATEGY_FOCUS,
+        aspiration=STRATEGY_ASPIRATION,
+        horizon_years=3,
+    )
     strategy.save_priorities(
         db,
         P,

@@ -165,11 +165,12 @@ def import_processes(db: Session, principal: Principal, tables: dict[str, Table]
             problems.add(sheet, row, "process_code", N_("Fill in the process code."))
             continue
         grouped[rec["process_code"]].append((row, rec))
+    # read once: the value-chain sheet, imported just before, may have added stages and touchpoints
+    touchpoints = list(db.scalars(select(Touchpoint)))
+    stages = list(db.scalars(select(JourneyStage)))
     for code, rows in grouped.items():
         rows.sort(key=lambda r: int(r[1]["step"]) if r[1].get("step", "").isdigit() else 0)
         first = rows[0][1]
-        touchpoints = list(db.scalars(select(Touchpoint)))
-        stages = list(db.scalars(select(JourneyStage)))
         steps: list[service.StepIn] = []
         for row, rec in rows:
             stage = _stage_by_name(stages, rec["stage"]) if rec.get("stage") else None
@@ -231,6 +232,9 @@ def import_tables(db: Session, principal: Principal, tables: dict[str, Table], p
 
 def export_tables(db: Session, locale: str) -> list[SheetOut]:
     segments = [None, *db.scalars(select(Segment).order_by(Segment.code))]
+    cells_of: dict[int, list[Responsibility]] = {}
+    for cell in db.scalars(select(Responsibility)):
+        cells_of.setdefault(cell.touchpoint_id, []).append(cell)
     chain: list[list[object]] = []
     for seg in segments:
         stages, own = service.stages_for(db, seg)
@@ -238,7 +242,7 @@ def export_tables(db: Session, locale: str) -> list[SheetOut]:
             continue
         for stage in stages:
             for tp in stage.touchpoints:
-                cells = list(db.scalars(select(Responsibility).where(Responsibility.touchpoint_id == tp.id)))
+                cells = cells_of.get(tp.id, [])
                 by_role = {
                     role: "、".join(sorted(c.department.label(locale) for c in cells if c.role is role))
                     for role in ResponsibilityRole

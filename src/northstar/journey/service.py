@@ -444,10 +444,15 @@ class DepartmentResolver:
 
 
 def check_steps(
-    db: Session, steps: Sequence[StepIn], *, rows: Sequence[int] | None = None, sheet: str | None = None
+    db: Session,
+    steps: Sequence[StepIn],
+    *,
+    rows: Sequence[int] | None = None,
+    sheet: str | None = None,
+    resolver: DepartmentResolver | None = None,
 ) -> tuple[list[Problem], list[Department]]:
     """Problems with the steps of a process (unknown departments, stages or touchpoints)."""
-    resolver = DepartmentResolver(db)
+    resolver = resolver or DepartmentResolver(db)
     problems: list[Problem] = []
     departments: list[Department] = []
     if not steps:
@@ -516,10 +521,11 @@ def save_process(
     """Create or replace an end-to-end process: its ordered steps, each owned by a department and
     linked to the journey stage and touchpoints it serves (S3.3)."""
     require_designer(principal)
-    problems, departments = check_steps(db, steps)
+    resolver = DepartmentResolver(db)
+    problems, departments = check_steps(db, steps, resolver=resolver)
     owner: Department | None = None
     if owner_department:
-        found = DepartmentResolver(db).find(owner_department)
+        found = resolver.find(owner_department)
         if isinstance(found, Problem):
             found.field = "owner_department"
             problems.append(found)
@@ -652,12 +658,12 @@ def set_responsibility(
     old = cell.role if cell else None
     if old == role:
         return
-    if role is None and cell is not None:
-        db.delete(cell)
+    if role is None:
+        db.delete(cell)  # a cell exists: an empty one would have returned above
     elif cell is None:
         db.add(Responsibility(touchpoint=touchpoint, department=department, role=role))
     else:
-        cell.role = role  # type: ignore[assignment]
+        cell.role = role
     db.flush()
     audit.record(
         db,

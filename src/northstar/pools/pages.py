@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from northstar.customers import service as customers
-from northstar.errors import N_, ValidationFailed
+from northstar.errors import ValidationFailed
 from northstar.org import service as org
 from northstar.pools import service
 from northstar.pools.models import Perspective
@@ -28,9 +28,7 @@ def add_suggestion(
     """From a segment page: take a suggested indicator into a department's pool."""
     dept = org.get_department(db, principal, department_id=department_id)
     seg = customers.get_segment(db, segment_id=segment_id)
-    prop = customers.get_proposition(db, seg)
-    if prop is None:
-        raise ValidationFailed(N_("{segment} has no value proposition yet."), segment=seg.name)
+    prop = customers.require_proposition(db, seg, error=ValidationFailed)
     service.add_suggestion(db, principal, dept, prop, indicator_code)
     return RedirectResponse(f"/value/departments/{dept.id}#pool", status_code=303)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from northstar.customers import service as customers
-from northstar.errors import N_, ValidationFailed
+from northstar.errors import ValidationFailed
 from northstar.journey import service as journey
 from northstar.org import service as org
 from northstar.pools import service
@@ -67,9 +67,7 @@ def add_suggestion(department_id: int, body: SuggestionPick, db: DB, principal: 
     """Take an indicator suggested by a segment's value proposition into the department's pool (S2.3)."""
     dept = org.get_department(db, principal, department_id=department_id)
     seg = customers.get_segment(db, segment_id=body.segment_id)
-    prop = customers.get_proposition(db, seg)
-    if prop is None:
-        raise ValidationFailed(N_("{segment} has no value proposition yet."), segment=seg.name)
+    prop = customers.require_proposition(db, seg, error=ValidationFailed)
     return candidate_out(service.add_suggestion(db, principal, dept, prop, body.indicator_code))
 
 

@@ -92,10 +92,9 @@ def import_tables(db: Session, principal: Principal, tables: dict[str, Table], p
             )
         )
     for period, items in grouped.items():
-        found, resolved = service.check_priorities(
+        found, _resolved = service.check_priorities(
             db, [p for _, p in items], sheet="strategy_priorities", rows=[r for r, _ in items]
         )
-        del resolved
         if found:
             problems.items.extend(found)
             continue

@@ -137,7 +137,6 @@ VALUE_FIELDS = [
     N_("dimensions"),
     N_("segment_code"),
     N_("customer_code"),
-    N_("contributes"),
     N_("value"),
     N_("dimension"),
     N_("process_code"),

@@ -273,9 +273,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proposition_driver")),
-        sa.UniqueConstraint(
-            "proposition_id", "driver_code", name=op.f("uq_proposition_driver_driver_code")
-        ),
+        sa.UniqueConstraint("proposition_id", "driver_code", name=op.f("uq_proposition_driver_driver_code")),
         sa.UniqueConstraint("proposition_id", "rank", name=op.f("uq_proposition_driver_rank")),
     )
     with op.batch_alter_table("proposition_driver", schema=None) as batch_op:
