@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.types import TypeDecorator
@@ -56,6 +57,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Dec(TypeDecorator[Decimal]):
+    """Weights, targets and scores as exact decimals: NUMERIC on PostgreSQL; text on SQLite,
+    whose NUMERIC is a float and would turn 33.33 into 33.329999…"""
+
+    impl = Numeric(14, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(14, 4))
+
+    def process_bind_param(self, value: Decimal | int | str | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        value = plain(Decimal(value))
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return plain(Decimal(str(value)))
+
+
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form (100.0000 → 100, 0.50 → 0.5)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def check_version(obj: Any, version: int, label: str) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from northstar.customers.models import ValueProposition
-from northstar.db import Base, Bilingual, UTCDateTime, utcnow
+from northstar.db import Base, Bilingual, Dec, UTCDateTime, utcnow
+from northstar.indicators.models import IndicatorCard
 from northstar.journey.models import JourneyStage, Touchpoint
 from northstar.org.models import Department
+from northstar.strategy.models import PERSPECTIVE_ENUM, Objective, Perspective
+
+__all__ = ["CandidateSource", "KpiCandidate", "Perspective", "Tier"]
 
 
 class CandidateSource(enum.StrEnum):
@@ -20,11 +25,12 @@ class CandidateSource(enum.StrEnum):
     new = "new"  # written by the department
 
 
-class Perspective(enum.StrEnum):
-    financial = "financial"
-    customer = "customer"
-    process = "process"
-    learning = "learning"
+class Tier(enum.StrEnum):
+    """Value tiers of the method's layering (价值分层法): A is a core candidate."""
+
+    A = "A"
+    B = "B"
+    C = "C"
 
 
 class KpiCandidate(Bilingual, Base):
@@ -44,10 +50,31 @@ class KpiCandidate(Bilingual, Base):
     )
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id", ondelete="SET NULL"))
     stage_id: Mapped[int | None] = mapped_column(ForeignKey("journey_stage.id", ondelete="SET NULL"))
-    perspective: Mapped[Perspective | None] = mapped_column(
-        Enum(Perspective, name="perspective", native_enum=False, length=16, validate_strings=True)
-    )
+    perspective: Mapped[Perspective | None] = mapped_column(PERSPECTIVE_ENUM)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: the indicator card that defines it (library copy or the department's own)
+    card_id: Mapped[int | None] = mapped_column(
+        ForeignKey("indicator_card.id", ondelete="SET NULL"), index=True
+    )
+    # Columns added after 0002 carry server defaults so that pools already stored upgrade.
+    #: the two admission questions of step 5 (S5.3); None = not answered yet
+    affects_value: Mapped[bool | None] = mapped_column(Boolean)
+    affects_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    perceivable: Mapped[bool | None] = mapped_column(Boolean)
+    perceivable_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    tier: Mapped[Tier | None] = mapped_column(
+        Enum(Tier, name="tier", native_enum=False, length=2, validate_strings=True)
+    )
+    #: chosen for assessment (the core set of about five); the rest are observed
+    core: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    weight: Mapped[Decimal | None] = mapped_column(Dec())
+    #: cascading (S6.4): the enterprise objective it serves, or the parent department's indicator
+    objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objective.id", ondelete="SET NULL"), index=True
+    )
+    parent_candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kpi_candidate.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120), default="")
 
@@ -55,3 +82,6 @@ class KpiCandidate(Bilingual, Base):
     proposition: Mapped[ValueProposition | None] = relationship(lazy="joined")
     touchpoint: Mapped[Touchpoint | None] = relationship(lazy="joined")
     stage: Mapped[JourneyStage | None] = relationship(lazy="joined")
+    card: Mapped[IndicatorCard | None] = relationship(lazy="joined")
+    objective: Mapped[Objective | None] = relationship(lazy="joined")
+    parent_candidate: Mapped[KpiCandidate | None] = relationship(remote_side=[id], lazy="select")

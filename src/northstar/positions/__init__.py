@@ -1,0 +1,1 @@
+"""Position design by the key-responsibility-output method (S6.1)."""
