@@ -1,0 +1,269 @@
+"""Indicator cards: create, change, check for completeness (S6.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from northstar import audit, catalogue
+from northstar.customers.service import require_designer
+from northstar.db import check_version
+from northstar.errors import N_, Conflict, NotFound, Problem, ValidationFailed
+from northstar.indicators.models import IndicatorCard
+from northstar.indicators.schemas import DOMAINS, UNITS, CardIn, MeasureIn
+from northstar.journey.models import Touchpoint
+from northstar.metrics.formula import FormulaError, parse
+from northstar.org.service import get_department_by_code
+from northstar.scoring.rules import Rule
+from northstar.security.principal import Principal
+
+#: the elements of a complete card, in the order of S6.3; each key is a field label in web/labels.py
+ELEMENTS = (
+    "name",
+    "definition",
+    "purpose",
+    "formula",
+    "formula_notes",
+    "rule",
+    "band_descriptions",
+    "data_source",
+    "period",
+    "data_owner",
+    "unit",
+    "polarity",
+    "perspective",
+)
+_RULE = TypeAdapter(Rule)
+
+
+def get_card(db: Session, card_id: int) -> IndicatorCard:
+    card = db.get(IndicatorCard, card_id)
+    if card is None:
+        raise NotFound(N_("No indicator card with id {id}."), id=card_id)
+    return card
+
+
+def get_card_by_code(db: Session, code: str) -> IndicatorCard:
+    """The card with ``code``; NotFound names the code."""
+    card = db.scalar(select(IndicatorCard).where(IndicatorCard.code == code))
+    if card is None:
+        raise NotFound(
+            N_('No indicator card with code "{code}": check the spelling or add the card.'), code=code
+        )
+    return card
+
+
+def get_all_cards(db: Session, *, domain: str | None = None) -> list[IndicatorCard]:
+    """Every card (of one library domain if given), by code."""
+    query = select(IndicatorCard).order_by(IndicatorCard.domain, IndicatorCard.code)
+    if domain:
+        query = query.where(IndicatorCard.domain == domain)
+    return list(db.scalars(query))
+
+
+def missing_elements(card: IndicatorCard | CardIn) -> list[str]:
+    """The elements a card still lacks (S6.3); an empty list means it can be assessed."""
+    missing = []
+    for key in ELEMENTS:
+        if key == "band_descriptions":
+            if card.rule and not _described(card.rule):
+                missing.append(key)
+            continue
+        value = getattr(card, key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append(key)
+    return missing
+
+
+def _described(rule: dict[str, Any]) -> bool:
+    """Bands and rubric levels each need a description of the performance they stand for."""
+    if rule.get("kind") == "bands":
+        return all(str(b.get("description", "")).strip() for b in rule.get("bands", []))
+    if rule.get("kind") == "rubric":
+        return all(str(lv.get("description", "")).strip() for lv in rule.get("levels", []))
+    return True
+
+
+def rule_problems(rule: dict[str, Any] | None, field: str = "rule") -> list[Problem]:
+    """What is wrong with a scoring rule, each problem naming its path (rule.bands[1].lower)."""
+    if rule is None:
+        return []
+    try:
+        _RULE.validate_python(rule)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            path = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"][1:])
+            ctx = err.get("ctx") or {}
+            if "template" in ctx:
+                params = {k: v for k, v in ctx.items() if k != "template"}
+                out.append(Problem(ctx["template"], params, field=path))
+            elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
+                out.append(
+                    Problem(
+                        N_(
+                            'Unknown rule kind "{kind}": use one of linear, bands, range, yes_no, rubric, '
+                            "deduction, bonus, penalty, veto."
+                        ),
+                        {"kind": str(rule.get("kind", ""))},
+                        field=path,
+                    )
+                )
+            elif err["type"] == "missing":
+                out.append(Problem(N_("This value is required by the rule: fill it in."), field=path))
+            elif err["type"] in ("decimal_parsing", "decimal_type"):
+                out.append(Problem(N_("This must be a number."), field=path))
+            else:
+                out.append(
+                    Problem(N_("This value is not valid here: {detail}"), {"detail": err["msg"]}, field=path)
+                )
+        return out
+    return []
+
+
+def card_problems(db: Session, data: CardIn, *, prefix: str = "") -> list[Problem]:
+    """Every problem with a card's content, each naming its field and the fix; none for a valid draft."""
+    problems: list[Problem] = []
+
+    def add(field: str, message: str, **params: Any) -> None:
+        problems.append(Problem(message, params, field=prefix + field))
+
+    codes = [m.code for m in data.measures]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        add(
+            "measures",
+            N_('The measure "{code}" is listed twice: give each measure its own code.'),
+            code=dup[0],
+        )
+    if data.formula.strip():
+        try:
+            parse(data.formula, codes + [m.name for m in data.measures])
+        except FormulaError as exc:
+            add("formula", exc.template, **exc.params)
+    for p in rule_problems(data.rule):
+        problems.append(Problem(p.message, p.params, field=prefix + (p.field or "rule")))
+    if data.unit and data.unit not in UNITS:
+        add("unit", N_('Unknown unit "{unit}": use one of {units}.'), unit=data.unit, units=", ".join(UNITS))
+    if data.domain and data.domain not in DOMAINS:
+        add(
+            "domain",
+            N_('Unknown domain "{domain}": use one of {domains}.'),
+            domain=data.domain,
+            domains=", ".join(DOMAINS),
+        )
+    if data.driver and catalogue.value_driver(data.driver) is None:
+        add(
+            "driver",
+            N_('Unknown value driver "{driver}": choose one from the value-driver catalogue.'),
+            driver=data.driver,
+        )
+    if data.touchpoint_id is not None and db.get(Touchpoint, data.touchpoint_id) is None:
+        add("touchpoint_id", N_("No touchpoint with id {id}."), id=data.touchpoint_id)
+    if data.department:
+        try:
+            get_department_by_code(db, data.department)
+        except NotFound as exc:
+            add("department", exc.message, **exc.params)
+    if data.rule and data.polarity and not problems:
+        kind_polarity = _RULE.validate_python(data.rule).polarity
+        if kind_polarity != data.polarity and data.rule.get("kind") in ("linear", "bands", "range"):
+            add(
+                "polarity",
+                N_("The card says {polarity} but its scoring rule rewards {rule_polarity}: make them agree."),
+                polarity=data.polarity.value,
+                rule_polarity=kind_polarity.value,
+            )
+    return problems
+
+
+def _values(db: Session, data: CardIn) -> dict[str, Any]:
+    values = data.model_dump(exclude={"driver", "department", "measures"})
+    values["driver_code"] = data.driver
+    values["measures"] = [m.model_dump() for m in data.measures]
+    values["department_id"] = get_department_by_code(db, data.department).id if data.department else None
+    return values
+
+
+def create_card(db: Session, principal: Principal, data: CardIn) -> IndicatorCard:
+    """A new indicator card; incomplete cards are kept as drafts, invalid ones refused."""
+    require_designer(principal)
+    if db.scalar(select(IndicatorCard.id).where(IndicatorCard.code == data.code)):
+        raise Conflict(
+            N_('An indicator card with code "{code}" already exists: choose another code.'), code=data.code
+        )
+    problems = card_problems(db, data)
+    if problems:
+        raise ValidationFailed(
+            N_("The indicator card has problems: fix the fields listed."), problems=problems
+        )
+    card = IndicatorCard(created_by=principal.username, **_values(db, data))
+    db.add(card)
+    db.flush()
+    audit.record(
+        db,
+        principal.actor,
+        action="create",
+        entity="indicator_card",
+        entity_id=card.code,
+        changes={"name": (None, card.name), "rule": (None, card.rule)},
+    )
+    return card
+
+
+def update_card(
+    db: Session, principal: Principal, card: IndicatorCard, data: CardIn, *, version: int
+) -> IndicatorCard:
+    """Change a card; every changed element is audited."""
+    require_designer(principal)
+    check_version(card, version, card.name)
+    if data.code != card.code and db.scalar(select(IndicatorCard.id).where(IndicatorCard.code == data.code)):
+        raise Conflict(
+            N_('An indicator card with code "{code}" already exists: choose another code.'), code=data.code
+        )
+    problems = card_problems(db, data)
+    if problems:
+        raise ValidationFailed(
+            N_("The indicator card has problems: fix the fields listed."), problems=problems
+        )
+    changes = audit.apply(card, _values(db, data))
+    db.flush()
+    audit.record(
+        db, principal.actor, action="update", entity="indicator_card", entity_id=card.code, changes=changes
+    )
+    return card
+
+
+def to_card_in(card: IndicatorCard) -> CardIn:
+    """The card as the schema it was written in (API, workspace file)."""
+    return CardIn(
+        code=card.code,
+        name=card.name,
+        name_en=card.name_en,
+        domain=card.domain,
+        definition=card.definition,
+        definition_en=card.definition_en,
+        purpose=card.purpose,
+        purpose_en=card.purpose_en,
+        formula=card.formula,
+        formula_notes=card.formula_notes,
+        formula_notes_en=card.formula_notes_en,
+        measures=[MeasureIn(**m) for m in card.measures],
+        unit=card.unit,
+        polarity=card.polarity,
+        rule=card.rule,
+        missing_policy=card.missing_policy,
+        perspective=card.perspective,
+        data_source=card.data_source,
+        data_source_en=card.data_source_en,
+        period=card.period,
+        data_owner=card.data_owner,
+        data_owner_en=card.data_owner_en,
+        driver=card.driver_code,
+        touchpoint_id=card.touchpoint_id,
+        department=card.department.code if card.department else None,
+        library_code=card.library_code,
+    )
