@@ -210,12 +210,18 @@ def create_app(
 
     from northstar.customers import pages as customers_pages
     from northstar.customers import routes as customers_routes
+    from northstar.indicators import pages as indicators_pages
+    from northstar.indicators import routes as indicators_routes
     from northstar.journey import pages as journey_pages
     from northstar.journey import routes as journey_routes
     from northstar.org import pages as org_pages
     from northstar.org import routes as org_routes
     from northstar.pools import pages as pools_pages
     from northstar.pools import routes as pools_routes
+    from northstar.positions import pages as positions_pages
+    from northstar.positions import routes as positions_routes
+    from northstar.scorecards import pages as scorecards_pages
+    from northstar.scorecards import routes as scorecards_routes
     from northstar.security import pages as security_pages
     from northstar.security import routes as security_routes
     from northstar.strategy import pages as strategy_pages
@@ -226,12 +232,30 @@ def create_app(
 
     app.include_router(security_routes.router, prefix="/api/v1")
     app.include_router(org_routes.router, prefix="/api/v1")
-    for api in (customers_routes, strategy_routes, journey_routes, pools_routes, workspace_routes):
+    for api in (
+        customers_routes,
+        strategy_routes,
+        journey_routes,
+        indicators_routes,
+        pools_routes,
+        positions_routes,
+        scorecards_routes,
+        workspace_routes,
+    ):
         app.include_router(api.router, prefix="/api/v1")
     app.include_router(web_pages.api_router, prefix="/api/v1")
     app.include_router(security_pages.router)
     app.include_router(org_pages.router)
-    for pages in (customers_pages, strategy_pages, journey_pages, pools_pages, workspace_pages):
+    for pages in (
+        customers_pages,
+        strategy_pages,
+        journey_pages,
+        indicators_pages,
+        pools_pages,
+        positions_pages,
+        scorecards_pages,
+        workspace_pages,
+    ):
         app.include_router(pages.router)
     app.include_router(web_pages.router)
 

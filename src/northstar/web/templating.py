@@ -14,7 +14,19 @@ from northstar.security.models import Role
 from northstar.web.deps import get_translator
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_DOMAINS = ("web", "security", "org", "customers", "strategy", "journey", "pools", "workspace")
+_DOMAINS = (
+    "web",
+    "security",
+    "org",
+    "customers",
+    "strategy",
+    "journey",
+    "indicators",
+    "pools",
+    "positions",
+    "scorecards",
+    "workspace",
+)
 
 
 def _environment() -> Environment:
@@ -44,6 +56,8 @@ def _nav(principal: Any, t: Any) -> list[dict[str, Any]]:
         {"href": "/org/departments", "label": t.gettext("Organisation"), "key": "org"},
         {"href": "/org/employees", "label": t.gettext("People"), "key": "people"},
         {"href": "/value", "label": t.gettext("Customer value"), "key": "value"},
+        {"href": "/scorecard", "label": t.gettext("Scorecards"), "key": "design"},
+        {"href": "/scorecards/me", "label": t.gettext("My scorecard"), "key": "mine"},
     ]
     if principal.role in (Role.admin, Role.hr, Role.auditor):
         items.append({"href": "/audit", "label": t.gettext("Audit log"), "key": "audit"})

@@ -1,0 +1,7 @@
+"""JSON API for scorecards."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["scorecards"])
