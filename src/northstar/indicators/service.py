@@ -11,14 +11,21 @@ from sqlalchemy.orm import Session
 from northstar import audit, catalogue
 from northstar.customers.service import require_designer
 from northstar.db import check_version
-from northstar.errors import N_, Conflict, NotFound, Problem, ValidationFailed
+from northstar.errors import N_, Conflict, Label, Named, NotFound, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
 from northstar.indicators.schemas import DOMAINS, UNITS, CardIn, MeasureIn
 from northstar.journey.models import Touchpoint
 from northstar.metrics.formula import FormulaError, parse
+from northstar.org.models import Department
 from northstar.org.service import get_department_by_code
+from northstar.pools.models import KpiCandidate
+from northstar.positions.models import PositionIndicator
+from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator
 from northstar.scoring.rules import Rule
 from northstar.security.principal import Principal
+from northstar.security.scope import require_department_editor
+from northstar.strategy.models import Objective, ObjectiveIndicator, Perspective
+from northstar.web.labels import CARD_ELEMENTS
 
 #: the elements of a complete card, in the order of S6.3; each key is a field label in web/labels.py
 ELEMENTS = (
@@ -99,7 +106,13 @@ def rule_problems(rule: dict[str, Any] | None, field: str = "rule") -> list[Prob
             path = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"][1:])
             ctx = err.get("ctx") or {}
             if "template" in ctx:
-                params = {k: v for k, v in ctx.items() if k != "template"}
+                params = {k: v for k, v in ctx.items() if k not in ("template", "at")}
+                if ctx.get("at"):
+                    # the rule names the field to fix, relative to itself ("bands[1].lower")
+                    path = f"{path}.{ctx['at']}"
+                elif path == field and rule.get("kind") == "bands" and isinstance(params.get("n"), int):
+                    # a band-table error names the band at fault (rule.bands[1] is the second band)
+                    path = f"{field}.bands[{params['n'] - 1}]"
                 out.append(Problem(ctx["template"], params, field=path))
             elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
                 out.append(
@@ -267,3 +280,227 @@ def to_card_in(card: IndicatorCard) -> CardIn:
         department=card.department.code if card.department else None,
         library_code=card.library_code,
     )
+
+
+# --- reading and completeness ---------------------------------------------------------------
+
+
+def list_cards(
+    db: Session,
+    *,
+    domain: str | None = None,
+    driver: str | None = None,
+    perspective: Perspective | None = None,
+    complete: bool | None = None,
+) -> list[IndicatorCard]:
+    """The design's cards filtered by library domain, value driver, perspective and completeness."""
+    query = select(IndicatorCard).order_by(IndicatorCard.domain, IndicatorCard.code)
+    if domain:
+        query = query.where(IndicatorCard.domain == domain)
+    if driver:
+        query = query.where(IndicatorCard.driver_code == driver)
+    if perspective is not None:
+        query = query.where(IndicatorCard.perspective == perspective)
+    cards = list(db.scalars(query))
+    if complete is not None:
+        cards = [c for c in cards if (not missing_elements(c)) == complete]
+    return cards
+
+
+def element_label(key: str) -> str:
+    """The catalogue name of a card element ("data_owner" → "Data owner"), for ``_()`` or ``Label``."""
+    return CARD_ELEMENTS.get(key, key)
+
+
+def require_assessable(card: IndicatorCard) -> None:
+    """Refuse to assess with a draft card; the problems name every missing element (S6.3)."""
+    missing = missing_elements(card)
+    if missing:
+        raise ValidationFailed(
+            N_("{card} is a draft and cannot be assessed yet: fill in the missing elements listed."),
+            card=Named(card.name_en or card.name, card.name),
+            problems=[
+                Problem(N_("Fill in the {element}."), {"element": Label(element_label(k))}, field=k)
+                for k in missing
+            ],
+        )
+
+
+# --- the library (S5.4) ---------------------------------------------------------------------
+
+
+def library_cards(*, domain: str | None = None, query: str | None = None) -> list[CardIn]:
+    """Library cards of one domain (all if None) whose code, names or definition contain ``query``."""
+    from northstar.catalogue import library
+
+    cards = [c for c in library.indicator_library() if not domain or c.domain == domain]
+    needle = " ".join((query or "").split()).casefold()
+    if not needle:
+        return cards
+    return [
+        c
+        for c in cards
+        if any(
+            needle in text.casefold()
+            for text in (c.code, c.name, c.name_en, c.definition, c.definition_en)
+        )
+    ]
+
+
+def get_library_card(code: str) -> CardIn:
+    """The library card ``code``; NotFound names the code."""
+    from northstar.catalogue import library
+
+    card = library.library_card(code)
+    if card is None:
+        raise NotFound(
+            N_('The indicator library has no card "{code}": pick one from the library page.'), code=code
+        )
+    return card
+
+
+def design_card_for(db: Session, code: str) -> IndicatorCard | None:
+    """The design's card taken from library card ``code`` (or already using that code), if any."""
+    found = db.scalar(select(IndicatorCard).where(IndicatorCard.library_code == code))
+    return found or db.scalar(select(IndicatorCard).where(IndicatorCard.code == code))
+
+
+def _require_adopter(db: Session, principal: Principal, department: Department | None) -> None:
+    if department is None:
+        require_designer(principal)
+    else:
+        require_department_editor(db, principal, department.id)
+
+
+def adopt_library_card(
+    db: Session, principal: Principal, code: str, *, department: Department | None = None
+) -> IndicatorCard:
+    """Copy library card ``code`` into the design (``library_code`` set), owned by ``department``
+    if given. Designers adopt any card; a manager adopts for a department they manage. A card
+    is adopted once: a second adoption of the same code is a Conflict naming the design's card
+    (use ``get_or_adopt_library_card`` where the existing card will do)."""
+    _require_adopter(db, principal, department)
+    source = get_library_card(code)
+    existing = design_card_for(db, code)
+    if existing is not None:
+        raise Conflict(
+            N_('{card} is already in the design as card "{code}": open it instead of adding it again.'),
+            card=Named(existing.name_en or existing.name, existing.name),
+            code=existing.code,
+        )
+    data = source.model_copy(
+        update={"library_code": code, "department": department.code if department else None}
+    )
+    problems = card_problems(db, data)
+    if problems:
+        raise ValidationFailed(
+            N_("The indicator card has problems: fix the fields listed."), problems=problems
+        )
+    card = IndicatorCard(created_by=principal.username, **_values(db, data))
+    db.add(card)
+    db.flush()
+    audit.record(
+        db,
+        principal.actor,
+        action="adopt",
+        entity="indicator_card",
+        entity_id=card.code,
+        changes={
+            "library_code": (None, code),
+            "name": (None, card.name),
+            "department": (None, department.code if department else None),
+        },
+    )
+    return card
+
+
+def get_or_adopt_library_card(
+    db: Session, principal: Principal, code: str, *, department: Department | None = None
+) -> IndicatorCard:
+    """The design's card for library card ``code``, adopting it first if the design has none."""
+    existing = design_card_for(db, code)
+    if existing is not None:
+        return existing
+    return adopt_library_card(db, principal, code, department=department)
+
+
+# --- deleting -------------------------------------------------------------------------------
+
+
+class CardInUse(Conflict):
+    """A card still used somewhere: one problem per use, each saying where."""
+
+    def __init__(self, message: str, /, *, problems: list[Problem], **params: Any) -> None:
+        super().__init__(message, **params)
+        self.problems = problems
+
+
+def _named(en: str, zh: str) -> Named:
+    return Named(en or zh, zh)
+
+
+def card_uses(db: Session, card: IndicatorCard) -> list[Problem]:
+    """Where a card is used: enterprise objectives, pool candidates, positions, personal
+    scorecards and team indicators, each as a problem saying where to take it off."""
+    found: list[tuple[str, Named]] = []
+    for obj in db.scalars(
+        select(Objective).join(ObjectiveIndicator).where(ObjectiveIndicator.card_id == card.id)
+    ):
+        found.append(("objective", _named(obj.name_en, obj.name)))
+    for cand in db.scalars(select(KpiCandidate).where(KpiCandidate.card_id == card.id)):
+        dept = cand.department
+        found.append(
+            (
+                "kpi_candidate",
+                _named(
+                    f"{dept.name_en or dept.name} / {cand.name_en or cand.name}", f"{dept.name} / {cand.name}"
+                ),
+            )
+        )
+    for pi in db.scalars(select(PositionIndicator).where(PositionIndicator.card_id == card.id)):
+        found.append(("position", _named(pi.position.name_en, pi.position.name)))
+    for sc in db.scalars(
+        select(PersonalScorecard).join(ScorecardItem).where(ScorecardItem.card_id == card.id)
+    ):
+        label = f"{sc.employee.name} {sc.period}"
+        found.append(("personal_scorecard", _named(label, label)))
+    for team in db.scalars(select(TeamIndicator).where(TeamIndicator.card_id == card.id)):
+        dept = team.department
+        found.append(
+            (
+                "team_indicator",
+                _named(f"{dept.name_en or dept.name} {team.period}", f"{dept.name} {team.period}"),
+            )
+        )
+    return [
+        Problem(
+            N_("Used by the {kind} {name}: take the card off it first."),
+            {"kind": Label(kind), "name": name},
+            field=kind,
+        )
+        for kind, name in found
+    ]
+
+
+def delete_card(db: Session, principal: Principal, card: IndicatorCard, *, reason: str | None = None) -> None:
+    """Delete a card no objective, pool candidate, position or scorecard uses; refused otherwise."""
+    require_designer(principal)
+    uses = card_uses(db, card)
+    if uses:
+        raise CardInUse(
+            N_("{card} is still in use ({count}): take it off everything listed, then delete it."),
+            problems=uses,
+            card=Named(card.name_en or card.name, card.name),
+            count=len(uses),
+        )
+    audit.record(
+        db,
+        principal.actor,
+        action="delete",
+        entity="indicator_card",
+        entity_id=card.code,
+        changes={"name": (card.name, None), "library_code": (card.library_code, None)},
+        reason=reason,
+    )
+    db.delete(card)
+    db.flush()

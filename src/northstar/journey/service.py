@@ -15,7 +15,7 @@ from northstar import audit, catalogue
 from northstar.customers.models import Segment
 from northstar.customers.service import require_designer
 from northstar.db import check_version, touch
-from northstar.errors import N_, Conflict, NotFound, Problem, ValidationFailed
+from northstar.errors import N_, Conflict, Label, NotFound, Problem, ValidationFailed
 from northstar.journey.models import (
     DEFAULT_STAGES,
     JourneyStage,
@@ -145,6 +145,53 @@ def customise_for_segment(db: Session, principal: Principal, segment: Segment) -
         changes={"stages": (None, " → ".join(s.name for s in copies))},
     )
     return copies
+
+
+def build_journey(
+    db: Session, principal: Principal, *, segment: Segment | None, stages: Sequence[tuple[str, str, str]]
+) -> list[JourneyStage]:
+    """Create a journey that does not exist yet from (code, name, name_en) stages, in order — how a
+    workspace file brings its journeys in with their own stage codes."""
+    require_designer(principal)
+    existing, own = stages_for(db, segment)
+    if (segment is None and existing) or (segment is not None and own):
+        raise Conflict(
+            N_("{journey} already has stages: a journey is only built into an empty one."),
+            journey=segment.name if segment else Label("company journey"),
+        )
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, (code, name, _en) in enumerate(stages):
+        if not code.strip() or not name.strip():
+            problems.append(Problem(N_("A stage needs a code and a name."), field=f"stages[{i}]"))
+        elif code in seen:
+            problems.append(
+                Problem(
+                    N_('Stage code "{code}" is used twice: give each stage its own code.'),
+                    {"code": code},
+                    field=f"stages[{i}].code",
+                )
+            )
+        seen.add(code)
+    if problems:
+        raise ValidationFailed(
+            N_("The journey was not saved: {count} problem(s)."), problems=problems, count=len(problems)
+        )
+    made = [
+        JourneyStage(segment=segment, code=code.strip(), name=name.strip(), name_en=en.strip(), position=pos)
+        for pos, (code, name, en) in enumerate(stages, start=1)
+    ]
+    db.add_all(made)
+    db.flush()
+    audit.record(
+        db,
+        principal.actor,
+        action="create",
+        entity="journey",
+        entity_id=segment.code if segment else "company",
+        changes={"stages": (None, " → ".join(s.name for s in made))},
+    )
+    return made
 
 
 def _unique_stage_code(db: Session, segment_id: int | None, name_en: str, name: str) -> str:

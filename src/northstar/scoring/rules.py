@@ -33,10 +33,11 @@ class MissingPolicy(enum.StrEnum):
     incomplete = "incomplete"  # hold the whole scorecard as incomplete until it arrives
 
 
-def _invalid(template: str, **params: object) -> PydanticCustomError:
+def _invalid(template: str, *, at: str = "", **params: object) -> PydanticCustomError:
     """A rule error whose English template is a catalogue key: the service that reports it
-    finds the template and the parameters in ``ctx`` and renders them in the user's language."""
-    return PydanticCustomError("rule", template, {**params, "template": template})
+    finds the template and the parameters in ``ctx`` and renders them in the user's language.
+    ``at`` is the field to fix, relative to the model ("bands[1].lower"), also in ``ctx``."""
+    return PydanticCustomError("rule", template, {**params, "template": template, "at": at})
 
 
 class _Rule(BaseModel):
@@ -73,17 +74,30 @@ class LinearRule(_Rule):
     def _ordered(self) -> LinearRule:
         if self.threshold == self.target:
             raise _invalid(
-                N_("The threshold and the target must differ: the threshold is where scoring starts.")
+                N_("The threshold and the target must differ: the threshold is where scoring starts."),
+                at="target",
             )
         up = self.target > self.threshold
         if self.stretch is not None and (self.stretch <= self.target if up else self.stretch >= self.target):
             raise _invalid(
-                N_("The stretch value must lie beyond the target, on the far side from the threshold.")
+                N_("The stretch value must lie beyond the target, on the far side from the threshold."),
+                at="stretch",
             )
         if not self.floor_score <= self.threshold_score <= self.target_score:
-            raise _invalid(N_("The anchor scores must rise: floor score ≤ threshold score ≤ target score."))
+            raise _invalid(
+                N_("The anchor scores must rise: floor score ≤ threshold score ≤ target score."),
+                at="threshold_score",
+            )
         if self.stretch is not None and self.stretch_score < self.target_score:
-            raise _invalid(N_("The stretch score must be at least the target score."))
+            raise _invalid(N_("The stretch score must be at least the target score."), at="stretch_score")
+        # A cap under the floor would make every score the cap: the rule could never differentiate.
+        if self.cap is not None and self.cap < self.floor_score:
+            raise _invalid(
+                N_("The cap {cap} must not be below the floor score {floor_score}."),
+                at="cap",
+                cap=str(self.cap),
+                floor_score=str(self.floor_score),
+            )
         return self
 
     @property
@@ -104,17 +118,22 @@ class BandsRule(_Rule):
             if band.lower is not None and band.upper is not None and band.lower >= band.upper:
                 raise _invalid(
                     N_("Band {n}: its lower bound {lower} must be below its upper bound {upper}."),
+                    at=f"bands[{i}].lower",
                     n=i + 1,
                     lower=str(band.lower),
                     upper=str(band.upper),
                 )
             if i and band.lower is None:
                 raise _invalid(
-                    N_("Band {n} has no lower bound: only the first band may be open below."), n=i + 1
+                    N_("Band {n} has no lower bound: only the first band may be open below."),
+                    at=f"bands[{i}].lower",
+                    n=i + 1,
                 )
             if i < len(self.bands) - 1 and band.upper is None:
                 raise _invalid(
-                    N_("Band {n} has no upper bound: only the last band may be open above."), n=i + 1
+                    N_("Band {n} has no upper bound: only the last band may be open above."),
+                    at=f"bands[{i}].upper",
+                    n=i + 1,
                 )
         for i in range(1, len(self.bands)):
             prev, band = self.bands[i - 1], self.bands[i]
@@ -124,6 +143,7 @@ class BandsRule(_Rule):
                     N_(
                         "There is a gap between band {prev} (up to {upper}) and band {n} (from {lower}): start band {n} at {upper}."
                     ),
+                    at=f"bands[{i}].lower",
                     n=i + 1,
                     prev=i,
                     upper=str(prev.upper),
@@ -134,6 +154,7 @@ class BandsRule(_Rule):
                     N_(
                         "Band {n} (from {lower}) overlaps band {prev} (up to {upper}): start band {n} at {upper}."
                     ),
+                    at=f"bands[{i}].lower",
                     n=i + 1,
                     prev=i,
                     upper=str(prev.upper),
@@ -167,11 +188,14 @@ class RangeRule(_Rule):
         if self.low > self.high:
             raise _invalid(
                 N_("The low end {low} of the range must not exceed its high end {high}."),
+                at="low",
                 low=str(self.low),
                 high=str(self.high),
             )
         if self.outside_score > self.inside_score:
-            raise _invalid(N_("The score outside the range must not exceed the score inside it."))
+            raise _invalid(
+                N_("The score outside the range must not exceed the score inside it."), at="outside_score"
+            )
         return self
 
     polarity: ClassVar[Polarity] = Polarity.in_range
@@ -203,11 +227,13 @@ class RubricRule(_Rule):
     @model_validator(mode="after")
     def _unique(self) -> RubricRule:
         codes = [lvl.code for lvl in self.levels]
-        dup = sorted({c for c in codes if codes.count(c) > 1})
-        if dup:
-            raise _invalid(
-                N_("Rubric level {code} appears twice: give each level its own code."), code=dup[0]
-            )
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                raise _invalid(
+                    N_("Rubric level {code} appears twice: give each level its own code."),
+                    at=f"levels[{i}].code",
+                    code=code,
+                )
         return self
 
     polarity: ClassVar[Polarity] = Polarity.higher_better
@@ -293,14 +319,16 @@ class GradeTable(_Rule):
                     N_(
                         "Grade {grade} starts at {min}, which must be below {previous} where grade {better} starts: list grades from the best down."
                     ),
+                    at=f"grades[{i}].min_score",
                     grade=self.grades[i].code,
                     min=str(self.grades[i].min_score),
                     previous=str(self.grades[i - 1].min_score),
                     better=self.grades[i - 1].code,
                 )
         codes = [g.code for g in self.grades]
-        if len(set(codes)) != len(codes):
-            raise _invalid(N_("Every grade needs its own code."))
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                raise _invalid(N_("Every grade needs its own code."), at=f"grades[{i}].code")
         return self
 
 

@@ -1,0 +1,416 @@
+"""The workspace file into the database: every record through its domain's service, so the
+file obeys the same rules as the pages; all or nothing, with every problem named by its path
+in the file (``segments[2].proposition.drivers[1].driver``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from northstar.customers import service as customers
+from northstar.customers.models import Customer, Segment
+from northstar.errors import N_, Conflict, NorthstarError, Problem, ValidationFailed
+from northstar.indicators import service as indicators
+from northstar.indicators.models import IndicatorCard
+from northstar.journey import service as journey
+from northstar.journey.models import JourneyStage, Process, Touchpoint
+from northstar.org.service import get_department_by_code
+from northstar.pools.models import KpiCandidate
+from northstar.positions.models import PositionResponsibility
+from northstar.scorecards.models import PersonalScorecard, TeamIndicator
+from northstar.security.principal import DESIGN_ROLES, Principal
+from northstar.strategy import service as strategy
+from northstar.strategy.models import StrategyRecord
+from northstar.workspace import document as d
+
+#: tables that hold a design; the file is only imported where all of them are empty
+_DESIGN_TABLES = (
+    Segment,
+    Customer,
+    JourneyStage,
+    Process,
+    IndicatorCard,
+    StrategyRecord,
+    KpiCandidate,
+    PositionResponsibility,
+    PersonalScorecard,
+    TeamIndicator,
+)
+
+
+@dataclass
+class PathProblems:
+    """Problems collected across the whole file, each at its path, so the user sees them all."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, path: str, message: str, **params: Any) -> None:
+        self.items.append(Problem(message, params, field=path))
+
+    @contextmanager
+    def at(self, path: str) -> Iterator[None]:
+        """Turn a service's refusal into a problem at ``path`` instead of stopping the import."""
+        try:
+            yield
+        except ValidationFailed as exc:
+            if exc.problems:
+                for p in exc.problems:
+                    self.items.append(Problem(p.message, p.params, field=_join(path, p.field)))
+            else:
+                self.add(path, exc.message, **exc.params)
+        except NorthstarError as exc:
+            self.add(path, exc.message, **exc.params)
+
+
+def _join(path: str, sub: str | None) -> str:
+    if not sub:
+        return path
+    return f"{path}{sub}" if sub.startswith("[") else f"{path}.{sub}"
+
+
+def parse_document(data: Any) -> d.WorkspaceDoc:
+    """The file's content as a document; schema errors become problems at their paths."""
+    try:
+        return d.WorkspaceDoc.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+            if err["type"] == "missing":
+                problems.append(Problem(N_("This field is required: fill it in."), field=path))
+            elif err["type"] == "extra_forbidden":
+                problems.append(
+                    Problem(
+                        N_("Unknown field: remove it or check its spelling against the schema."), field=path
+                    )
+                )
+            elif err["type"] == "enum":
+                problems.append(
+                    Problem(
+                        N_('"{value}" is not allowed here: use one of {choices}.'),
+                        {"value": str(err.get("input")), "choices": err.get("ctx", {}).get("expected", "")},
+                        field=path,
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(N_("This value is not valid here: {detail}"), {"detail": err["msg"]}, field=path)
+                )
+        raise ValidationFailed(
+            N_("Nothing was imported: {count} problem(s) found. Fix them and import the file again."),
+            problems=problems,
+            count=len(problems),
+        ) from None
+
+
+def design_is_empty(db: Session) -> bool:
+    return all(not db.scalar(select(func.count()).select_from(t)) for t in _DESIGN_TABLES)
+
+
+@dataclass
+class _Context:
+    db: Session
+    principal: Principal
+    problems: PathProblems
+    touchpoints: dict[tuple[str | None, str, str], Touchpoint] = field(default_factory=dict)
+    stages: dict[tuple[str | None, str], JourneyStage] = field(default_factory=dict)
+
+    def touchpoint(self, ref: d.TouchpointRef, path: str) -> Touchpoint | None:
+        tp = self.touchpoints.get((ref.segment, ref.stage, ref.name))
+        if tp is None:
+            self.problems.add(
+                path,
+                N_(
+                    'No touchpoint "{name}" in stage "{stage}" of that journey: check the stage code and the name.'
+                ),
+                name=ref.name,
+                stage=ref.stage,
+            )
+        return tp
+
+
+def import_design(db: Session, principal: Principal, doc: d.WorkspaceDoc) -> dict[str, int]:
+    """Bring a whole design into a database that holds the organisation but no design yet."""
+    principal.require(*DESIGN_ROLES)
+    if not design_is_empty(db):
+        raise Conflict(
+            N_(
+                "This database already holds a design: the workspace file is imported into a database "
+                "with the organisation but no design yet. Export the current design first if you need it."
+            )
+        )
+    ctx = _Context(db, principal, PathProblems())
+    for step in _STEPS:
+        step(ctx, doc)
+    if ctx.problems.items:
+        raise ValidationFailed(
+            N_("Nothing was imported: {count} problem(s) found. Fix them and import the file again."),
+            problems=ctx.problems.items,
+            count=len(ctx.problems.items),
+        )
+    return {
+        "customers": len(doc.customers),
+        "segments": len(doc.segments),
+        "journeys": len(doc.journeys),
+        "processes": len(doc.processes),
+        "cards": len(doc.cards),
+        "strategy": len(doc.strategy),
+        "pools": len(doc.pools),
+        "positions": len(doc.positions),
+        "teams": len(doc.teams),
+        "scorecards": len(doc.scorecards),
+    }
+
+
+def validate_design(db: Session, principal: Principal, doc: d.WorkspaceDoc) -> None:
+    """Every problem the import would meet, without keeping anything (run inside a savepoint)."""
+    savepoint = db.begin_nested()
+    try:
+        import_design(db, principal, doc)
+    finally:
+        savepoint.rollback()
+
+
+# --- customers and segments -------------------------------------------------------------------
+
+
+def _segments(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, s in enumerate(doc.segments):
+        with ctx.problems.at(f"segments[{i}]"):
+            customers.create_segment(
+                ctx.db,
+                ctx.principal,
+                code=s.code,
+                name=s.name,
+                name_en=s.name_en,
+                market=s.market,
+                is_key=s.is_key,
+                description=s.description,
+                dimensions=[(x.dimension, x.value) for x in s.dimensions],
+            )
+
+
+def _customers(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, c in enumerate(doc.customers):
+        with ctx.problems.at(f"customers[{i}]"):
+            customers.create_customer(
+                ctx.db,
+                ctx.principal,
+                code=c.code,
+                name=c.name,
+                name_en=c.name_en,
+                category=c.category,
+                segment_code=c.segment,
+                department_code=c.department,
+                description=c.description,
+            )
+
+
+def _propositions(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, s in enumerate(doc.segments):
+        if s.proposition is None:
+            continue
+        path = f"segments[{i}].proposition"
+        with ctx.problems.at(path):
+            seg = customers.get_segment_by_code(ctx.db, s.code)
+            customers.save_proposition(
+                ctx.db,
+                ctx.principal,
+                seg,
+                cares_most=s.proposition.cares_most,
+                better_than_competitors=s.proposition.better_than_competitors,
+                relationship_value=s.proposition.relationship_value,
+                drivers=[(x.rank, x.driver, x.note) for x in s.proposition.drivers],
+            )
+
+
+def _declarations(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, dec in enumerate(doc.declarations):
+        dept = None
+        with ctx.problems.at(f"declarations[{i}].department"):
+            dept = get_department_by_code(ctx.db, dec.department)
+        if dept is None:
+            continue
+        for j, served in enumerate(dec.customers):
+            with ctx.problems.at(f"declarations[{i}].customers[{j}].customer"):
+                cust = customers.get_customer_by_code(ctx.db, served.customer)
+                customers.declare_customer(ctx.db, ctx.principal, dept, cust, note=served.note)
+        for j, prod in enumerate(dec.products):
+            with ctx.problems.at(f"declarations[{i}].products[{j}]"):
+                buyer = customers.get_customer_by_code(ctx.db, prod.customer) if prod.customer else None
+                customers.add_product(
+                    ctx.db,
+                    ctx.principal,
+                    dept,
+                    name=prod.name,
+                    name_en=prod.name_en,
+                    customer=buyer,
+                    description=prod.description,
+                )
+
+
+# --- journey, processes, shared indicators ----------------------------------------------------
+
+
+def _journeys(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    ordered = sorted(enumerate(doc.journeys), key=lambda ij: ij[1].segment is not None)
+    for i, jd in ordered:
+        path = f"journeys[{i}]"
+        seg = None
+        if jd.segment is not None:
+            with ctx.problems.at(f"{path}.segment"):
+                seg = customers.get_segment_by_code(ctx.db, jd.segment)
+            if seg is None:
+                continue
+        stages: list[JourneyStage] | None = None
+        with ctx.problems.at(path):
+            stages = journey.build_journey(
+                ctx.db, ctx.principal, segment=seg, stages=[(s.code, s.name, s.name_en) for s in jd.stages]
+            )
+        if not stages:
+            continue
+        for j, (st, sd) in enumerate(zip(stages, jd.stages, strict=True)):
+            ctx.stages[(jd.segment, st.code)] = st
+            for k, td in enumerate(sd.touchpoints):
+                tpath = f"{path}.stages[{j}].touchpoints[{k}]"
+                tp = None
+                with ctx.problems.at(tpath):
+                    tp = journey.add_touchpoint(
+                        ctx.db,
+                        ctx.principal,
+                        st,
+                        name=td.name,
+                        name_en=td.name_en,
+                        moment_of_truth=td.moment_of_truth,
+                        driver_code=td.driver,
+                        description=td.description,
+                    )
+                if tp is None:
+                    continue
+                ctx.touchpoints[(jd.segment, st.code, tp.name)] = tp
+                for dept_code, role in td.responsibilities.items():
+                    with ctx.problems.at(f"{tpath}.responsibilities.{dept_code}"):
+                        dept = get_department_by_code(ctx.db, dept_code)
+                        journey.set_responsibility(ctx.db, ctx.principal, tp, dept, role)
+
+
+def _processes(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, p in enumerate(doc.processes):
+        path = f"processes[{i}]"
+        steps = []
+        for j, s in enumerate(p.steps):
+            stage = ctx.stages.get((None, s.stage)) if s.stage else None
+            if s.stage and stage is None:
+                ctx.problems.add(
+                    f"{path}.steps[{j}].stage",
+                    N_('No stage "{code}" in the company journey: use one of its stage codes.'),
+                    code=s.stage,
+                )
+            tps = [
+                ctx.touchpoint(ref, f"{path}.steps[{j}].touchpoints[{k}]")
+                for k, ref in enumerate(s.touchpoints)
+            ]
+            steps.append(
+                journey.StepIn(
+                    name=s.name,
+                    name_en=s.name_en,
+                    department=s.department,
+                    stage_id=stage.id if stage else None,
+                    touchpoint_ids=tuple(tp.id for tp in tps if tp is not None),
+                )
+            )
+        with ctx.problems.at(path):
+            journey.save_process(
+                ctx.db,
+                ctx.principal,
+                code=p.code,
+                name=p.name,
+                name_en=p.name_en,
+                description=p.description,
+                owner_department=p.owner,
+                steps=steps,
+            )
+
+
+def _shared(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, s in enumerate(doc.shared_indicators):
+        tp = ctx.touchpoint(s.touchpoint, f"shared_indicators[{i}].touchpoint")
+        if tp is None:
+            continue
+        with ctx.problems.at(f"shared_indicators[{i}]"):
+            journey.save_shared_indicator(
+                ctx.db,
+                ctx.principal,
+                tp,
+                name=s.name,
+                name_en=s.name_en,
+                indicator_code=s.indicator,
+                shares=list(s.shares.items()),
+            )
+
+
+# --- cards and strategy -----------------------------------------------------------------------
+
+
+def _cards(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, c in enumerate(doc.cards):
+        path = f"cards[{i}]"
+        tp = ctx.touchpoint(c.touchpoint, f"{path}.touchpoint") if c.touchpoint else None
+        data = c.model_dump(exclude={"touchpoint", "touchpoint_id"})
+        with ctx.problems.at(path):
+            indicators.create_card(
+                ctx.db, ctx.principal, indicators.CardIn(**data, touchpoint_id=tp.id if tp else None)
+            )
+
+
+def _strategy(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, sd in enumerate(doc.strategy):
+        path = f"strategy[{i}]"
+        rec = None
+        with ctx.problems.at(path):
+            rec = strategy.create_record(
+                ctx.db,
+                ctx.principal,
+                period=sd.period,
+                title=sd.title,
+                customer_focus=sd.customer_focus,
+                aspiration=sd.aspiration,
+                horizon_years=sd.horizon_years,
+            )
+        if rec is None:
+            continue
+        with ctx.problems.at(f"{path}.priorities"):
+            strategy.save_priorities(
+                ctx.db,
+                ctx.principal,
+                rec,
+                [
+                    strategy.PriorityIn(
+                        rank=p.rank,
+                        driver_code=p.driver,
+                        segment_code=p.segment,
+                        customer_code=p.customer,
+                        statement=p.statement,
+                    )
+                    for p in sd.priorities
+                ],
+            )
+
+
+_STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
+    _segments,
+    _customers,
+    _propositions,
+    _declarations,
+    _journeys,
+    _processes,
+    _shared,
+    _cards,
+    _strategy,
+]
