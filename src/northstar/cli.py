@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table as RichTable
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,11 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(org_app, name="org")
+workspace_app = typer.Typer(
+    help="The workspace file: the whole design as YAML (export, import, validate, schema).",
+    no_args_is_help=True,
+)
+app.add_typer(workspace_app, name="workspace")
 console = Console()
 
 
@@ -50,10 +56,11 @@ def _cli_locale() -> str:
 
 def _fail(exc: NorthstarError) -> None:
     t = Translator(_cli_locale())
-    console.print(f"[red]{t.gettext(exc.message, **exc.params)}[/red]")
+    console.print(f"[red]{escape(t.gettext(exc.message, **exc.params))}[/red]")
     for p in getattr(exc, "problems", []):
         where = " ".join(x for x in (p.sheet or "", f"row {p.row}" if p.row else "", p.field or "") if x)
-        console.print(f"  [yellow]{where}[/yellow]: {t.gettext(p.message, **p.params)}")
+        # paths such as segments[2].code are text, not rich markup
+        console.print(f"  [yellow]{escape(where)}[/yellow]: {escape(t.gettext(p.message, **p.params))}")
     raise typer.Exit(1)
 
 
@@ -249,6 +256,70 @@ def org_export(file: Path, locale: str = "zh_CN") -> None:
             data = org_io.export_xlsx(db, SYSTEM_PRINCIPAL, locale=locale)
     file.write_bytes(data)
     console.print(f"Wrote {file} ({len(data):,} bytes).")
+
+
+@workspace_app.command("export")
+def workspace_export(
+    file: Annotated[Path | None, typer.Argument(help="YAML file; stdout when omitted")] = None,
+) -> None:
+    """Write the whole design (customers to personal scorecards) as a YAML workspace file."""
+    from northstar.workspace import design_file
+
+    with unit_of_work(_factory()) as db:
+        text = design_file.export_text(db)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {file} ({len(text.encode()):,} bytes).")
+
+
+@workspace_app.command("import")
+def workspace_import(file: Path) -> None:
+    """Import a workspace file into a database that holds the organisation but no design; all or nothing."""
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+    from northstar.workspace import design_file
+
+    try:
+        with unit_of_work(_factory()) as db:
+            counts = design_file.import_text(db, SYSTEM_PRINCIPAL, file.read_bytes())
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print("Imported: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+
+@workspace_app.command("validate")
+def workspace_validate(file: Path) -> None:
+    """List every problem of a workspace file, each with its path; change nothing."""
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+    from northstar.workspace import design_file
+
+    try:
+        with unit_of_work(_factory()) as db:
+            design_file.validate_text(db, SYSTEM_PRINCIPAL, file.read_bytes())
+            db.rollback()
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(f"{file}: valid.")
+
+
+@workspace_app.command("schema")
+def workspace_schema(
+    file: Annotated[Path | None, typer.Argument(help="JSON file; stdout when omitted")] = None,
+) -> None:
+    """Print (or write) the JSON Schema of the workspace file."""
+    import json
+
+    from northstar.workspace.document import json_schema
+
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {file}.")
 
 
 if __name__ == "__main__":

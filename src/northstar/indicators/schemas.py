@@ -78,3 +78,24 @@ class CardOut(CardIn):
     #: the elements still missing (S6.3): empty when the card can be assessed
     missing: list[str]
     assessable: bool
+
+
+class CardUpdate(CardIn):
+    """A changed card: every element again, with the ``version`` you read."""
+
+    version: int
+    reason: str | None = None
+
+
+class AdoptIn(BaseModel):
+    """Taking a library card into the design; ``department`` (a code) owns the copy if given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: str | None = None
+
+
+class LibraryCardOut(CardIn):
+    #: the design's card taken from this library card, if it has been adopted
+    design_card_id: int | None
+    missing: list[str]

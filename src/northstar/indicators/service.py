@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from northstar import audit, catalogue
+from northstar.catalogue import library
 from northstar.customers.service import require_designer
 from northstar.db import check_version
 from northstar.errors import N_, Conflict, Label, Named, NotFound, Problem, ValidationFailed
@@ -21,7 +21,8 @@ from northstar.org.service import get_department_by_code
 from northstar.pools.models import KpiCandidate
 from northstar.positions.models import PositionIndicator
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator
-from northstar.scoring.rules import Rule
+from northstar.scoring.problems import RULE_ADAPTER
+from northstar.scoring.problems import rule_problems as scoring_problems
 from northstar.security.principal import Principal
 from northstar.security.scope import require_department_editor
 from northstar.strategy.models import Objective, ObjectiveIndicator, Perspective
@@ -43,7 +44,6 @@ ELEMENTS = (
     "polarity",
     "perspective",
 )
-_RULE = TypeAdapter(Rule)
 
 
 def get_card(db: Session, card_id: int) -> IndicatorCard:
@@ -98,43 +98,7 @@ def rule_problems(rule: dict[str, Any] | None, field: str = "rule") -> list[Prob
     """What is wrong with a scoring rule, each problem naming its path (rule.bands[1].lower)."""
     if rule is None:
         return []
-    try:
-        _RULE.validate_python(rule)
-    except ValidationError as exc:
-        out = []
-        for err in exc.errors():
-            path = field + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"][1:])
-            ctx = err.get("ctx") or {}
-            if "template" in ctx:
-                params = {k: v for k, v in ctx.items() if k not in ("template", "at")}
-                if ctx.get("at"):
-                    # the rule names the field to fix, relative to itself ("bands[1].lower")
-                    path = f"{path}.{ctx['at']}"
-                elif path == field and rule.get("kind") == "bands" and isinstance(params.get("n"), int):
-                    # a band-table error names the band at fault (rule.bands[1] is the second band)
-                    path = f"{field}.bands[{params['n'] - 1}]"
-                out.append(Problem(ctx["template"], params, field=path))
-            elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
-                out.append(
-                    Problem(
-                        N_(
-                            'Unknown rule kind "{kind}": use one of linear, bands, range, yes_no, rubric, '
-                            "deduction, bonus, penalty, veto."
-                        ),
-                        {"kind": str(rule.get("kind", ""))},
-                        field=path,
-                    )
-                )
-            elif err["type"] == "missing":
-                out.append(Problem(N_("This value is required by the rule: fill it in."), field=path))
-            elif err["type"] in ("decimal_parsing", "decimal_type"):
-                out.append(Problem(N_("This must be a number."), field=path))
-            else:
-                out.append(
-                    Problem(N_("This value is not valid here: {detail}"), {"detail": err["msg"]}, field=path)
-                )
-        return out
-    return []
+    return [p.as_problem() for p in scoring_problems(rule, prefix=field)]
 
 
 def card_problems(db: Session, data: CardIn, *, prefix: str = "") -> list[Problem]:
@@ -182,7 +146,7 @@ def card_problems(db: Session, data: CardIn, *, prefix: str = "") -> list[Proble
         except NotFound as exc:
             add("department", exc.message, **exc.params)
     if data.rule and data.polarity and not problems:
-        kind_polarity = _RULE.validate_python(data.rule).polarity
+        kind_polarity = RULE_ADAPTER.validate_python(data.rule).polarity
         if kind_polarity != data.polarity and data.rule.get("kind") in ("linear", "bands", "range"):
             add(
                 "polarity",
@@ -228,7 +192,13 @@ def create_card(db: Session, principal: Principal, data: CardIn) -> IndicatorCar
 
 
 def update_card(
-    db: Session, principal: Principal, card: IndicatorCard, data: CardIn, *, version: int
+    db: Session,
+    principal: Principal,
+    card: IndicatorCard,
+    data: CardIn,
+    *,
+    version: int,
+    reason: str | None = None,
 ) -> IndicatorCard:
     """Change a card; every changed element is audited."""
     require_designer(principal)
@@ -245,7 +215,13 @@ def update_card(
     changes = audit.apply(card, _values(db, data))
     db.flush()
     audit.record(
-        db, principal.actor, action="update", entity="indicator_card", entity_id=card.code, changes=changes
+        db,
+        principal.actor,
+        action="update",
+        entity="indicator_card",
+        entity_id=card.code,
+        changes=changes,
+        reason=reason,
     )
     return card
 
@@ -331,8 +307,6 @@ def require_assessable(card: IndicatorCard) -> None:
 
 def library_cards(*, domain: str | None = None, query: str | None = None) -> list[CardIn]:
     """Library cards of one domain (all if None) whose code, names or definition contain ``query``."""
-    from northstar.catalogue import library
-
     cards = [c for c in library.indicator_library() if not domain or c.domain == domain]
     needle = " ".join((query or "").split()).casefold()
     if not needle:
@@ -341,16 +315,13 @@ def library_cards(*, domain: str | None = None, query: str | None = None) -> lis
         c
         for c in cards
         if any(
-            needle in text.casefold()
-            for text in (c.code, c.name, c.name_en, c.definition, c.definition_en)
+            needle in text.casefold() for text in (c.code, c.name, c.name_en, c.definition, c.definition_en)
         )
     ]
 
 
 def get_library_card(code: str) -> CardIn:
     """The library card ``code``; NotFound names the code."""
-    from northstar.catalogue import library
-
     card = library.library_card(code)
     if card is None:
         raise NotFound(

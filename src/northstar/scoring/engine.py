@@ -348,11 +348,15 @@ def _points(rule: BonusRule | PenaltyRule, n: int) -> Score:
 def _veto(rule: VetoRule, n: int) -> Score:
     if n == 0:
         return Score(
-            None, "scored", [Step(N_("Veto events: {actual}, so the veto is not triggered."), {"actual": "0"})]
+            None,
+            "scored",
+            [Step(N_("Veto events: {actual}, so the veto is not triggered."), {"actual": "0"})],
         )
     steps = [
         Step(
-            N_("Veto events: {actual}, so the veto is triggered and the total can be no higher than {score}."),
+            N_(
+                "Veto events: {actual}, so the veto is triggered and the total can be no higher than {score}."
+            ),
             {"actual": str(n), "score": score_number(rule.score)},
         )
     ]

@@ -45,32 +45,32 @@ def parse_rule(data: Any) -> Rule:
     try:
         return RULE_ADAPTER.validate_python(data)
     except ValidationError as exc:
-        problems = _problems(exc, data)
+        problems = _problems(exc, data, "rule")
     raise ValidationFailed(
         N_("The scoring rule is not valid: correct the fields listed."),
         problems=[p.as_problem() for p in problems],
     )
 
 
-def rule_problems(data: Any) -> list[RuleProblem]:
-    """Every problem with a rule given as JSON data; an empty list when it can be scored."""
+def rule_problems(data: Any, prefix: str = "rule") -> list[RuleProblem]:
+    """Every problem with a rule given as JSON data, paths under ``prefix``; [] when it can be scored."""
     try:
         RULE_ADAPTER.validate_python(data)
     except ValidationError as exc:
-        return _problems(exc, data)
+        return _problems(exc, data, prefix)
     return []
 
 
-def _problems(exc: ValidationError, data: Any) -> list[RuleProblem]:
+def _problems(exc: ValidationError, data: Any, prefix: str) -> list[RuleProblem]:
     kind = data.get("kind") if isinstance(data, dict) else None
-    return [_problem(error, kind) for error in exc.errors()]
+    return [_problem(error, kind, prefix) for error in exc.errors()]
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    return "rule" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+def _path(prefix: str, loc: tuple[int | str, ...]) -> str:
+    return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
-def _problem(error: ErrorDetails, kind: object) -> RuleProblem:
+def _problem(error: ErrorDetails, kind: object, prefix: str) -> RuleProblem:
     loc = tuple(error["loc"])
     # Inside a discriminated union pydantic puts the member's tag first; the stored JSON has no
     # such level, so the path drops it.
@@ -78,15 +78,15 @@ def _problem(error: ErrorDetails, kind: object) -> RuleProblem:
         loc = loc[1:]
     ctx = error.get("ctx") or {}
     names = [part for part in loc if isinstance(part, str)]
-    name = names[-1] if names else "rule"
+    name = names[-1] if names else prefix
     value = error.get("input")
     kind_error = error["type"]
     if "template" in ctx:
         at = ctx.get("at") or ""
         params = {k: v for k, v in ctx.items() if k not in ("template", "at")}
-        path = _path(loc) + (f".{at}" if at else "")
+        path = _path(prefix, loc) + (f".{at}" if at else "")
         return RuleProblem(path, ctx["template"], params)
-    path = _path(loc)
+    path = _path(prefix, loc)
     if kind_error == "union_tag_invalid":
         return RuleProblem(
             path + ".kind",
@@ -135,6 +135,8 @@ def _problem(error: ErrorDetails, kind: object) -> RuleProblem:
                 "more": str(int(ctx.get("min_length", 0)) - int(ctx.get("actual_length", 0))),
             },
         )
+    if kind_error == "string_too_short" and ctx.get("min_length") == 1:
+        return RuleProblem(path, N_('"{field}" is empty: fill it in.'), {"field": name})
     if kind_error in ("string_too_short", "string_too_long"):
         return RuleProblem(
             path,

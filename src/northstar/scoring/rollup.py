@@ -212,8 +212,8 @@ def combine(
 ) -> WeightedMean:
     """The weighted mean of scores known already, as (label, weight %, score or None) with the
     weights adding up to 100: a department's or the enterprise's total from its scorecards."""
-    _check_weights([(None, label, weight) for label, weight, _ in parts])
     with localcontext(CONTEXT):
+        _check_weights([(None, label, weight) for label, weight, _ in parts])
         return _mean([_Part(label, weight, value, missing) for label, weight, value in parts])
 
 
@@ -254,7 +254,6 @@ def roll_up(items: Sequence[Item], grades: GradeTable | None = None) -> RollupRe
     with localcontext(CONTEXT):
         scores = [_score(item) for item in items]
         weighted = [i for i, item in enumerate(items) if item.rule.kind not in ADJUSTMENT_KINDS]
-        assert all(items[i].weight is not None for i in weighted)
         mean = _mean(
             [
                 _Part(items[i].label, items[i].weight or Decimal(0), scores[i].value, items[i].missing)
@@ -262,40 +261,8 @@ def roll_up(items: Sequence[Item], grades: GradeTable | None = None) -> RollupRe
             ]
         )
         steps = list(mean.steps)
+        adj = _adjustments(items, scores, steps)
         used = dict(zip(weighted, mean.weights, strict=True))
-        incomplete = mean.status == "incomplete"
-        bonus = penalty = Decimal(0)
-        adjusted = False
-        vetoes: list[tuple[str, Decimal]] = []
-        for item, result in zip(items, scores, strict=True):
-            kind = item.rule.kind
-            if kind not in ADJUSTMENT_KINDS:
-                continue
-            if result.value is None and result.status == "missing":
-                if item.missing is MissingPolicy.incomplete:
-                    incomplete = True
-                    steps.append(
-                        Step(
-                            N_('"{label}" has no data yet, so the total waits until it arrives.'),
-                            {"label": item.label},
-                        )
-                    )
-                else:
-                    steps.append(
-                        Step(
-                            N_('"{label}" has no data, so it does not change the total.'),
-                            {"label": item.label},
-                        )
-                    )
-                continue
-            if kind == "bonus" and result.value is not None:
-                bonus += result.value
-                adjusted = True
-            elif kind == "penalty" and result.value is not None:
-                penalty += result.value
-                adjusted = True
-            elif result.vetoed and result.value is not None:
-                vetoes.append((item.label, result.value))
         results = [
             ItemResult(
                 code=item.code,
@@ -308,31 +275,70 @@ def roll_up(items: Sequence[Item], grades: GradeTable | None = None) -> RollupRe
             )
             for i, (item, result) in enumerate(zip(items, scores, strict=True))
         ]
-        if incomplete or mean.total is None:
+
+        def finish(total: Decimal | None, grade: str | None) -> RollupResult:
+            status: Literal["scored", "incomplete"] = "incomplete" if total is None else "scored"
             return RollupResult(
-                None, None, "incomplete", results, steps, mean.total, bonus, penalty, bool(vetoes)
+                total, grade, status, results, steps, mean.total, adj.bonus, adj.penalty, bool(adj.vetoes)
             )
+
+        if adj.incomplete or mean.total is None:
+            return finish(None, None)
         total = mean.total
-        if adjusted:
-            total = round_score(total + bonus - penalty)
+        if adj.any_points:
+            total = round_score(total + adj.bonus - adj.penalty)
             steps.append(
                 Step(
                     N_("{mean} + {bonus} bonus points − {penalty} penalty points = {total}."),
                     {
                         "mean": score_number(mean.total),
-                        "bonus": score_number(bonus),
-                        "penalty": score_number(penalty),
+                        "bonus": score_number(adj.bonus),
+                        "penalty": score_number(adj.penalty),
                         "total": score_number(total),
                     },
                 )
             )
-        if vetoes:
-            total = _apply_vetoes(total, vetoes, steps)
+        if adj.vetoes:
+            total = _apply_vetoes(total, adj.vetoes, steps)
         grade = grade_for(total, grades)
         steps.append(_grade_step(total, grade))
-        return RollupResult(
-            total, grade.code, "scored", results, steps, mean.total, bonus, penalty, bool(vetoes)
-        )
+        return finish(total, grade.code)
+
+
+class _Adjustments(NamedTuple):
+    bonus: Decimal
+    penalty: Decimal
+    any_points: bool
+    vetoes: list[tuple[str, Decimal]]
+    incomplete: bool
+
+
+def _adjustments(items: Sequence[Item], scores: Sequence[Score], steps: list[Step]) -> _Adjustments:
+    bonus = penalty = Decimal(0)
+    any_points = incomplete = False
+    vetoes: list[tuple[str, Decimal]] = []
+    for item, result in zip(items, scores, strict=True):
+        kind = item.rule.kind
+        if kind not in ADJUSTMENT_KINDS:
+            continue
+        if result.status == "missing":
+            if item.missing is MissingPolicy.incomplete:
+                incomplete = True
+                template = N_('"{label}" has no data yet, so the total waits until it arrives.')
+            else:
+                template = N_('"{label}" has no data, so it does not change the total.')
+            steps.append(Step(template, {"label": item.label}))
+        elif result.value is None:
+            continue  # a veto that was not triggered
+        elif kind == "bonus":
+            bonus += result.value
+            any_points = True
+        elif kind == "penalty":
+            penalty += result.value
+            any_points = True
+        elif result.vetoed:
+            vetoes.append((item.label, result.value))
+    return _Adjustments(bonus, penalty, any_points, vetoes, incomplete)
 
 
 def _counted(item: Item, result: Score, kept: bool) -> Decimal | None:

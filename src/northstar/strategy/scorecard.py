@@ -1,13 +1,10 @@
 """The enterprise balanced scorecard (S4.1–S4.3): objectives per perspective, cause-and-effect
-links of the strategy map, the indicator cards measuring each objective, and the design check."""
+links of the strategy map and the indicator cards measuring each objective, with their weights.
+The design check and the map's data are in strategy/design_check.py."""
 
 from __future__ import annotations
 
-import enum
 import re
-from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,7 +16,7 @@ from northstar.customers.service import require_designer
 from northstar.db import check_version, plain
 from northstar.errors import N_, Label, Named, NotFound, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
-from northstar.indicators.service import missing_elements
+from northstar.indicators.service import get_card, get_card_by_code
 from northstar.security.principal import Principal
 from northstar.strategy.models import (
     MAP_LAYERS,
@@ -30,7 +27,6 @@ from northstar.strategy.models import (
     StrategyPriority,
     StrategyRecord,
 )
-from northstar.strategy.schemas import MapLayerOut, MapLinkOut, MapNodeOut, StrategyMapOut
 
 #: the order the method builds and the page shows the perspectives: the customer first (S4.1)
 PERSPECTIVE_ORDER = (Perspective.customer, Perspective.financial, Perspective.process, Perspective.learning)
@@ -41,36 +37,12 @@ HUNDRED = Decimal(100)
 _EDITABLE = ("code", "name", "name_en", "perspective", "rank", "description", "priority_id", "driver_code")
 
 
-class Severity(enum.StrEnum):
-    error = "error"
-    warning = "warning"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One result of the design check: which rule, how serious, the message (a catalogue key
-    with params, the fix included) and the objective (and card) it concerns."""
-
-    rule: str
-    severity: Severity
-    message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    objective: Objective | None = None
-    card: IndicatorCard | None = None
-    #: the card elements still empty (keys of indicators.service.ELEMENTS), for card_incomplete
-    missing: tuple[str, ...] = ()
-
-    def text(self, gettext: Callable[..., str]) -> str:
-        """The message in the language of ``gettext``."""
-        return gettext(self.message, **self.params)
-
-
 def named(obj: Objective) -> Named:
     """An objective as a message parameter: its code and its name in the reader's language."""
     return Named(f"{obj.code} {obj.name_en or obj.name}", f"{obj.code} {obj.name}")
 
 
-def _card_named(card: IndicatorCard) -> Named:
+def card_named(card: IndicatorCard) -> Named:
     return Named(card.name_en or card.name, card.name)
 
 
@@ -98,7 +70,9 @@ def get_objective(db: Session, *, objective_id: int) -> Objective:
     return obj
 
 
-def get_objective_by_code(db: Session, record: StrategyRecord, code: str, *, field: str = "code") -> Objective:
+def get_objective_by_code(
+    db: Session, record: StrategyRecord, code: str, *, field: str = "code"
+) -> Objective:
     """The record's objective with ``code``; a problem naming ``field`` when there is none."""
     obj = db.scalar(select(Objective).where(Objective.record_id == record.id, Objective.code == code))
     if obj is None:
@@ -113,7 +87,7 @@ def get_objective_by_code(db: Session, record: StrategyRecord, code: str, *, fie
 
 def _perspective(value: Perspective | str | None, problems: list[Problem]) -> Perspective | None:
     try:
-        return Perspective(value)
+        return Perspective(value if value is not None else "")
     except ValueError:
         problems.append(
             Problem(
@@ -125,7 +99,9 @@ def _perspective(value: Perspective | str | None, problems: list[Problem]) -> Pe
         return None
 
 
-def _objective_problems(db: Session, record: StrategyRecord, values: dict[str, Any], own_id: int | None) -> list[Problem]:
+def _objective_problems(
+    db: Session, record: StrategyRecord, values: dict[str, Any], own_id: int | None
+) -> list[Problem]:
     """Every problem with an objective's values, each naming its field and the fix."""
     problems: list[Problem] = []
     code = values["code"]
@@ -215,8 +191,10 @@ def create_objective(
         "priority_id": priority_id,
         "driver_code": (driver_code or "").strip() or None,
     }
-    if rank is None and perspective in tuple(Perspective):
-        values["rank"] = _next_rank(db, record, Perspective(perspective))
+    if rank is None:
+        # the next free rank of the perspective; an unknown perspective is reported on its own
+        known = perspective in tuple(Perspective)
+        values["rank"] = _next_rank(db, record, Perspective(perspective)) if known else 1
     problems = _objective_problems(db, record, values, None)
     if problems:
         raise ValidationFailed(N_("The objective was not saved: fix the fields listed."), problems=problems)
@@ -226,7 +204,12 @@ def create_objective(
     changes = {k: (None, values[k]) for k in _EDITABLE if k not in ("code", "priority_id")}
     changes["priority"] = (None, _priority_text(priority_id, db))
     audit.record(
-        db, principal.actor, action="create", entity="objective", entity_id=_eid(record.period, obj.code), changes=changes
+        db,
+        principal.actor,
+        action="create",
+        entity="objective",
+        entity_id=_eid(record.period, obj.code),
+        changes=changes,
     )
     return obj
 
@@ -234,7 +217,9 @@ def create_objective(
 def _links_of(db: Session, obj: Objective) -> list[ObjectiveLink]:
     return list(
         db.scalars(
-            select(ObjectiveLink).where((ObjectiveLink.cause_id == obj.id) | (ObjectiveLink.effect_id == obj.id))
+            select(ObjectiveLink).where(
+                (ObjectiveLink.cause_id == obj.id) | (ObjectiveLink.effect_id == obj.id)
+            )
         )
     )
 
@@ -336,7 +321,9 @@ def delete_objective(db: Session, principal: Principal, obj: Objective, *, reaso
 def get_links(db: Session, record: StrategyRecord) -> list[ObjectiveLink]:
     """The record's cause-and-effect links, from the bottom of the map up."""
     links = db.scalars(
-        select(ObjectiveLink).join(Objective, ObjectiveLink.cause_id == Objective.id).where(Objective.record_id == record.id)
+        select(ObjectiveLink)
+        .join(Objective, ObjectiveLink.cause_id == Objective.id)
+        .where(Objective.record_id == record.id)
     )
     return sorted(links, key=lambda x: (LAYER[x.cause.perspective], _order(x.cause), _order(x.effect)))
 
@@ -358,7 +345,9 @@ def link_problem(cause: Objective, effect: Objective) -> Problem | None:
         )
     if cause.record_id != effect.record_id:
         return Problem(
-            N_("{cause} and {effect} belong to different strategy records: link objectives of one scorecard."),
+            N_(
+                "{cause} and {effect} belong to different strategy records: link objectives of one scorecard."
+            ),
             {"cause": named(cause), "effect": named(effect)},
             field="effect_code",
         )
@@ -397,7 +386,9 @@ def add_link(
     require_designer(principal)
     problem = link_problem(cause, effect)
     if problem is None and db.scalar(
-        select(ObjectiveLink.id).where(ObjectiveLink.cause_id == cause.id, ObjectiveLink.effect_id == effect.id)
+        select(ObjectiveLink.id).where(
+            ObjectiveLink.cause_id == cause.id, ObjectiveLink.effect_id == effect.id
+        )
     ):
         problem = Problem(
             N_("{cause} already drives {effect}: the link exists, nothing to add."),
@@ -406,10 +397,9 @@ def add_link(
         )
     if problem is not None:
         raise ValidationFailed(problem.message, problems=[problem], **problem.params)
-    link = ObjectiveLink(cause_id=cause.id, effect_id=effect.id, note=note.strip())
+    link = ObjectiveLink(cause=cause, effect=effect, note=note.strip())
     db.add(link)
     db.flush()
-    db.refresh(link)
     record = db.get(StrategyRecord, cause.record_id)
     audit.record(
         db,
@@ -417,7 +407,11 @@ def add_link(
         action="create",
         entity="objective_link",
         entity_id=_eid(record.period if record else "", f"{cause.code}->{effect.code}"),
-        changes={"cause": (None, cause.code), "effect": (None, effect.code), "note": (None, link.note or None)},
+        changes={
+            "cause": (None, cause.code),
+            "effect": (None, effect.code),
+            "note": (None, link.note or None),
+        },
     )
     return link
 
@@ -459,6 +453,27 @@ def parse_weight(value: Decimal | int | str | None) -> Decimal | None:
     return plain(weight)
 
 
+def find_card(db: Session, *, card_id: int | None = None, card_code: str | None = None) -> IndicatorCard:
+    """The indicator card given by id or by code; a problem naming the field when there is none."""
+    if card_id is None and not (card_code or "").strip():
+        raise ValidationFailed(
+            N_("Say which indicator card measures the objective: give its id or its code."),
+            problems=[Problem(N_("Choose an indicator card."), field="card_id")],
+        )
+    try:
+        if card_id is not None:
+            return get_card(db, card_id)
+        return get_card_by_code(db, (card_code or "").strip())
+    except NotFound as exc:
+        raise ValidationFailed(
+            exc.message,
+            problems=[
+                Problem(exc.message, exc.params, field="card_id" if card_id is not None else "card_code")
+            ],
+            **exc.params,
+        ) from exc
+
+
 def get_objective_indicator(db: Session, *, item_id: int) -> ObjectiveIndicator:
     item = db.get(ObjectiveIndicator, item_id)
     if item is None:
@@ -494,9 +509,9 @@ def attach_indicator(
                 "{indicator} already measures {other} in this scorecard: an indicator measures one objective, "
                 "so move it there or choose another card for {objective}."
             )
-        params = {"indicator": _card_named(card), "objective": named(obj), "other": named(taken)}
+        params = {"indicator": card_named(card), "objective": named(obj), "other": named(taken)}
         raise ValidationFailed(message, problems=[Problem(message, params, field="card_id")], **params)
-    item = ObjectiveIndicator(objective_id=obj.id, card_id=card.id, weight=value)
+    item = ObjectiveIndicator(card=card, weight=value)
     obj.indicators.append(item)
     db.flush()
     record = db.get(StrategyRecord, obj.record_id)

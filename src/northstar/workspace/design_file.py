@@ -50,8 +50,6 @@ def dump(doc: WorkspaceDoc) -> str:
     return HEADER + body
 
 
-
-
 def export_text(db: Session) -> str:
     """The stored design as a workspace file."""
     return dump(export_design(db))
