@@ -20,7 +20,8 @@ from northstar.db import unit_of_work
 from northstar.errors import Forbidden, ValidationFailed
 from northstar.indicators import service as indicators
 from northstar.indicators.schemas import CardIn
-from northstar.security.principal import SYSTEM_PRINCIPAL
+from northstar.security.models import Role
+from northstar.security.principal import SYSTEM_PRINCIPAL, Principal
 from northstar.strategy import design_check, scorecard
 from northstar.strategy import service as strategy
 from northstar.strategy.design_check import Severity
@@ -486,20 +487,10 @@ def test_managers_and_employees_may_read_the_scorecard_but_not_change_it(
         assert [w.status_code for w in writes] == [403] * 5, [w.text for w in writes]
         page = client.get(f"/scorecard?record={design['record']}")
         assert page.status_code == 200 and 'action="/scorecard/' not in page.text
+    employee = Principal(user_id=None, username="e", display_name="e", role=Role.employee, employee_id=None)
     with unit_of_work(session_factory) as db, pytest.raises(Forbidden):
-        from northstar.security.models import Role
-
-        emp = SYSTEM_PRINCIPAL.__class__(
-            user_id=None, username="e", display_name="e", role=Role.employee, employee_id=None
-        )
-        scorecard.create_objective(
-            db,
-            emp,
-            strategy.get_record(db, record_id=design["record"]),
-            code="Z",
-            name="Z",
-            perspective="customer",
-        )
+        rec = strategy.get_record(db, record_id=design["record"])
+        scorecard.create_objective(db, employee, rec, code="Z", name="Z", perspective="customer")
 
 
 def _texts(html: str, testid: str) -> list[str]:
@@ -538,6 +529,7 @@ def test_the_scorecard_page_shows_findings_and_objectives_customer_first_in_chin
     assert any("Learning objective L1 Customer-scenario skills drives nothing" in f for f in findings)
     assert any("Indicator card Customer-scenario training of L1" in f for f in findings)
     assert "Deliveries customers rely on" in en and "Customer perspective" in en
+    assert f'id="objective-{b["C1"].id}"' in client.get(f"/scorecard?record_id={design['record']}").text
     assert 'action="/scorecard/objectives/' in en  # HR designs: the forms are there
 
     # a refused form shows the problem on the page and stores nothing

@@ -77,9 +77,10 @@ def _validated(raw: object, position: int, where: str) -> CardIn:
         err = exc.errors()[0]
         field = ".".join(str(part) for part in err["loc"]) or "card"
         raise _CardError(where, code, field, err["msg"]) from None
+    if card.rule is not None:
+        _check_rule(card, where)
     _check_complete(card, where)
     _check_formula(card, where)
-    _check_rule(card, where)
     _check_choices(card, where)
     return card
 
@@ -122,13 +123,13 @@ def _check_formula(card: CardIn, where: str) -> None:
 def _check_rule(card: CardIn, where: str) -> None:
     from northstar.indicators.service import rule_problems
 
-    assert card.rule is not None  # a complete card has a rule
+    assert card.rule is not None
     problems = rule_problems(card.rule)
     if problems:
         first = problems[0]
         raise _CardError(where, card.code, first.field or "rule", _format(first.message, first.params))
     rule = _RULE.validate_python(card.rule)
-    if rule.polarity != card.polarity:
+    if card.polarity is not None and rule.polarity != card.polarity:
         raise _CardError(
             where,
             card.code,

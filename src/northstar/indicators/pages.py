@@ -24,7 +24,7 @@ from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.security.scope import manages_department
 from northstar.strategy.models import Perspective
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
-from northstar.web.labels import CARD_ELEMENTS
+from northstar.web.labels import CARD_ELEMENTS, CARD_WORDS
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -207,6 +207,7 @@ def _edit_page(
             "error": error,
             "problems": shown,
             "bad": bad,
+            "words": CARD_WORDS,
             **_choices(db, principal, t.locale),
         },
         status_code=status_code,
@@ -242,6 +243,7 @@ def cards_page(
             ),
             "total": len(cards),
             "elements": CARD_ELEMENTS,
+            "words": CARD_WORDS,
             "driver_of": catalogue.value_driver,
             "filters": {"domain": domain, "driver": driver, "perspective": perspective, "complete": complete},
             "domains": DOMAINS,
@@ -308,6 +310,7 @@ def library_page(
             "domain": domain,
             "q": q,
             "rule_view": rule_view,
+            "words": CARD_WORDS,
             "driver_of": catalogue.value_driver,
             "pool_departments": editable_departments(db, principal),
             "can_design": principal.role in DESIGN_ROLES,
@@ -334,6 +337,7 @@ def card_page(request: Request, db: DB, principal: CurrentPrincipal, t: Tr, card
             "card": card,
             "missing": service.missing_elements(card),
             "elements": CARD_ELEMENTS,
+            "words": CARD_WORDS,
             "rule": rule_view(card.rule),
             "driver": catalogue.value_driver(card.driver_code) if card.driver_code else None,
             "uses": uses,

@@ -417,29 +417,29 @@ def card_uses(db: Session, card: IndicatorCard) -> list[Problem]:
     for obj in db.scalars(
         select(Objective).join(ObjectiveIndicator).where(ObjectiveIndicator.card_id == card.id)
     ):
-        found.append(("objective", _named(obj.name_en, obj.name)))
+        found.append((N_("enterprise objective"), _named(obj.name_en, obj.name)))
     for cand in db.scalars(select(KpiCandidate).where(KpiCandidate.card_id == card.id)):
         dept = cand.department
         found.append(
             (
-                "kpi_candidate",
+                N_("KPI pool candidate"),
                 _named(
                     f"{dept.name_en or dept.name} / {cand.name_en or cand.name}", f"{dept.name} / {cand.name}"
                 ),
             )
         )
     for pi in db.scalars(select(PositionIndicator).where(PositionIndicator.card_id == card.id)):
-        found.append(("position", _named(pi.position.name_en, pi.position.name)))
+        found.append((N_("position"), _named(pi.position.name_en, pi.position.name)))
     for sc in db.scalars(
         select(PersonalScorecard).join(ScorecardItem).where(ScorecardItem.card_id == card.id)
     ):
         label = f"{sc.employee.name} {sc.period}"
-        found.append(("personal_scorecard", _named(label, label)))
+        found.append((N_("personal scorecard"), _named(label, label)))
     for team in db.scalars(select(TeamIndicator).where(TeamIndicator.card_id == card.id)):
         dept = team.department
         found.append(
             (
-                "team_indicator",
+                N_("team indicator"),
                 _named(f"{dept.name_en or dept.name} {team.period}", f"{dept.name} {team.period}"),
             )
         )
@@ -447,7 +447,7 @@ def card_uses(db: Session, card: IndicatorCard) -> list[Problem]:
         Problem(
             N_("Used by the {kind} {name}: take the card off it first."),
             {"kind": Label(kind), "name": name},
-            field=kind,
+            field="card_id",
         )
         for kind, name in found
     ]

@@ -158,7 +158,9 @@ def update_candidate(candidate_id: int, body: CandidateUpdate, db: DB, principal
             affects_value=body.affects_value if "affects_value" in sent else cand.affects_value,
             affects_note=body.affects_note if body.affects_note is not None else cand.affects_note,
             perceivable=body.perceivable if "perceivable" in sent else cand.perceivable,
-            perceivable_note=body.perceivable_note if body.perceivable_note is not None else cand.perceivable_note,
+            perceivable_note=body.perceivable_note
+            if body.perceivable_note is not None
+            else cand.perceivable_note,
             tier=body.tier if "tier" in sent else cand.tier,
             reason=body.reason,
         )

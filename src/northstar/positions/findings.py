@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from northstar.db import plain
-from northstar.errors import N_, Label, Named
+from northstar.errors import N_, Named
 from northstar.indicators.models import IndicatorCard
 from northstar.indicators.service import missing_elements
 from northstar.org.models import Department, Position
@@ -72,7 +72,7 @@ def card_findings(
                 "The card {card} lacks {missing}: nobody can be assessed on it until the card is complete. "
                 "Fill in these elements on the indicator card."
             ),
-            {"card": named(card), "missing": [Label(m) for m in missing]},
+            {"card": named(card), "missing": missing},
             path=path,
             item_id=item_id,
         )

@@ -20,6 +20,7 @@ from northstar.positions.schemas import (
 )
 from northstar.scorecards import service as scorecards
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
+from northstar.web.labels import CARD_ELEMENTS
 
 router = APIRouter(tags=["positions"])
 
@@ -39,7 +40,7 @@ def design_out(db: DB, p: Position, t: Tr) -> PositionDesignOut:
         design=design,
         weight_sum=weight_sum(design),
         holders=len(service.holders_of(db, p)),
-        findings=[FindingOut.of(f, t) for f in design_findings(design, cards)],
+        findings=[FindingOut.of(f, t, CARD_ELEMENTS) for f in design_findings(design, cards)],
     )
 
 

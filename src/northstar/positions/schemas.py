@@ -4,6 +4,7 @@ workspace file — and the findings that design checks report."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -50,11 +51,13 @@ class FindingOut(BaseModel):
     item_id: int | None = None
 
     @classmethod
-    def of(cls, finding: Finding, t: _Translator) -> FindingOut:
-        """The finding in ``t``'s language; list parameters (missing card elements) are joined."""
+    def of(cls, finding: Finding, t: _Translator, words: Mapping[str, str] | None = None) -> FindingOut:
+        """The finding in ``t``'s language; list parameters (missing card elements) are joined,
+        each element named through ``words`` (its catalogue name) first."""
         sep = "、" if t.locale.startswith("zh") else ", "
+        names = words or {}
         params = {
-            k: sep.join(t.gettext(str(x)) for x in v) if isinstance(v, list | tuple) else v
+            k: sep.join(t.gettext(names.get(str(x), str(x))) for x in v) if isinstance(v, list | tuple) else v
             for k, v in finding.params.items()
         }
         return cls(

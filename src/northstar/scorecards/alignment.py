@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from northstar import audit, catalogue
 from northstar.errors import N_, Named, Problem, ValidationFailed
 from northstar.org.models import Department
+from northstar.pools import service as pools
 from northstar.pools.models import KpiCandidate
 from northstar.scorecards.alignment_rows import (
     UP_CANDIDATE,
@@ -32,6 +33,7 @@ from northstar.scorecards.alignment_rows import (
     href_value,
     item_named,
     load,
+    objective_named,
     serves,
     team_named,
 )
@@ -79,7 +81,7 @@ def _ancestors(dept: Department) -> list[Department]:
 
 def _item_entity(item: ScorecardItem) -> str:
     sc = item.scorecard
-    return f"{sc.employee.number}/{sc.period}/{item.card.code}"[:60]
+    return f"{sc.employee.number}/{sc.period}/{item.card.code}"
 
 
 def _item_target(item: ScorecardItem) -> str | None:
@@ -160,13 +162,15 @@ def link_item(
     item.parent_item = parent_item
     item.team_indicator = team_indicator
     db.flush()
+    # audited as a change of the person's scorecard, like every other change of its items
+    sc = item.scorecard
     audit.record(
         db,
         principal.actor,
         action="update",
-        entity="scorecard_item",
-        entity_id=_item_entity(item),
-        changes={"link": (old, _item_target(item))},
+        entity="personal_scorecard",
+        entity_id=f"{sc.employee.number}/{sc.period}",
+        changes={f"{item.card.code}.link": (old, _item_target(item))},
         reason=reason,
     )
     return item
@@ -235,18 +239,6 @@ def _check_team_link(item: ScorecardItem, team: TeamIndicator) -> None:
         )
 
 
-def _candidate_entity(cand: KpiCandidate) -> str:
-    return f"{cand.department.code}/{cand.indicator_code or cand.id}"[:60]
-
-
-def _candidate_target(cand: KpiCandidate) -> str | None:
-    if cand.objective is not None:
-        return f"objective:{cand.objective.code}"
-    if cand.parent_candidate is not None:
-        return f"indicator:{_candidate_entity(cand.parent_candidate)}"
-    return None
-
-
 def link_candidate(
     db: Session,
     principal: Principal,
@@ -256,8 +248,9 @@ def link_candidate(
     parent_candidate: KpiCandidate | None = None,
     reason: str | None = None,
 ) -> KpiCandidate:
-    """Set a department indicator's upward link (an enterprise objective or another department's
-    indicator it feeds), or clear it when none is given."""
+    """Set a department indicator's one upward link — the enterprise objective it serves, or the
+    indicator of a department above that it feeds — or clear it when none is given. The pool's
+    own setters check the department chain and refuse loops, naming the chain."""
     require_department_editor(db, principal, candidate.department_id)
     if objective is not None and parent_candidate is not None:
         raise _refuse(
@@ -268,43 +261,15 @@ def link_candidate(
             "link",
             indicator=candidate_named(candidate),
         )
+    # clear first, then set: the candidate never holds two links, even between the two steps
+    if parent_candidate is None and candidate.parent_candidate_id is not None:
+        pools.set_parent_candidate(db, principal, candidate, None, reason=reason)
+    if objective is None and candidate.objective_id is not None:
+        pools.set_objective(db, principal, candidate, None, reason=reason)
     if parent_candidate is not None:
-        chain = [candidate]
-        node: KpiCandidate | None = parent_candidate
-        while node is not None:
-            chain.append(node)
-            if node is candidate or node in chain[:-1]:
-                raise _refuse(
-                    N_(
-                        "Linking {indicator} to {parent} would make a loop: {chain}. Link {indicator} to an "
-                        "enterprise objective, or to an indicator higher up that is not below it."
-                    ),
-                    "parent_candidate_id",
-                    indicator=candidate_named(candidate),
-                    parent=candidate_named(parent_candidate),
-                    chain=chain_named(
-                        [
-                            Named(
-                                f"{c.department.code} {candidate_named(c)}", f"{c.department.code} {c.name}"
-                            )
-                            for c in chain
-                        ]
-                    ),
-                )
-            node = node.parent_candidate
-    old = _candidate_target(candidate)
-    candidate.objective = objective
-    candidate.parent_candidate = parent_candidate
-    db.flush()
-    audit.record(
-        db,
-        principal.actor,
-        action="update",
-        entity="kpi_candidate",
-        entity_id=_candidate_entity(candidate),
-        changes={"link": (old, _candidate_target(candidate))},
-        reason=reason,
-    )
+        pools.set_parent_candidate(db, principal, candidate, parent_candidate, reason=reason)
+    if objective is not None:
+        pools.set_objective(db, principal, candidate, objective, reason=reason)
     return candidate
 
 
@@ -586,3 +551,52 @@ def alignment_breaks(
 ) -> list[Break]:
     """Every break in the alignment of ``record``, each with its fix, the worst first."""
     return alignment(db, record, period=period, principal=principal, department_id=department_id).breaks
+
+
+def _line(rows: Rows, department_id: int) -> list[int]:
+    """``department_id`` and the departments above it, nearest first (from the loaded rows)."""
+    out: list[int] = []
+    node: int | None = department_id
+    while node is not None and node not in out and node in rows.departments:
+        out.append(node)
+        node = rows.departments[node].parent_id
+    return out
+
+
+def fix_options(result: Alignment, brk: Break) -> list[tuple[str, Named]]:
+    """What the subject of a break could be linked to, as ("candidate:12", name) pairs for the
+    page's one-step fix: for a person's item, the indicators of their department line, their
+    manager's items of the period and their team indicators; for a department indicator, the
+    record's objectives and the indicators of the departments above."""
+    rows = result.rows
+    out: list[tuple[str, Named]] = []
+
+    def cand(c: KpiCandidate) -> tuple[str, Named]:
+        return f"{UP_CANDIDATE}:{c.id}", Named(
+            f"{c.department.code} {candidate_named(c)}", f"{c.department.code} {c.name}"
+        )
+
+    if brk.subject == UP_ITEM and brk.subject_id in rows.items:
+        item = rows.items[brk.subject_id]
+        emp, period = item.scorecard.employee, item.scorecard.period
+        line = _line(rows, emp.department_id)
+        cands = [c for c in rows.candidates.values() if c.department_id in line]
+        out += [cand(c) for c in sorted(cands, key=lambda c: (not c.core, line.index(c.department_id), c.id))]
+        out += [
+            (f"{UP_ITEM}:{i.id}", item_named(i))
+            for i in rows.items.values()
+            if i.scorecard.employee_id == emp.manager_id and i.scorecard.period == period
+        ]
+        out += [
+            (f"{UP_TEAM}:{t.id}", team_named(t))
+            for t in rows.teams.values()
+            if t.card_id == item.card_id
+            and t.period == period
+            and any(m.employee_id == emp.id for m in t.members)
+        ]
+    elif brk.subject == UP_CANDIDATE and brk.subject_id in rows.candidates:
+        subject = rows.candidates[brk.subject_id]
+        out += [(f"{UP_OBJECTIVE}:{o.id}", objective_named(o)) for o in rows.objectives.values()]
+        above = _line(rows, subject.department_id)[1:]
+        out += [cand(c) for c in rows.candidates.values() if c.department_id in above]
+    return out

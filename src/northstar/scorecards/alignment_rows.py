@@ -79,7 +79,7 @@ def href_value(record_id: int) -> str:
 
 
 def href_objective(record_id: int, objective_id: int) -> str:
-    return f"/scorecard?record_id={record_id}#objective-{objective_id}"
+    return f"/scorecard?record={record_id}#objective-{objective_id}"
 
 
 def href_candidate(department_id: int, candidate_id: int) -> str:
@@ -106,6 +106,7 @@ class Rows:
     candidates: dict[int, KpiCandidate]
     teams: dict[int, TeamIndicator]
     items: dict[int, ScorecardItem]
+    scorecards: list[PersonalScorecard]
     departments: dict[int, Department]
     #: rows some link points at outside the loaded set: objectives of other records (→ their
     #: period), items and team indicators of other periods
@@ -210,7 +211,10 @@ def load(
     if period is not None:
         cards = cards.where(PersonalScorecard.period == period)
         teams = teams.where(TeamIndicator.period == period)
-    items = {it.id: it for sc in db.scalars(cards) for it in sc.items}
+    # the scorecards are held on the rows: the session keeps loaded objects only while referenced,
+    # and an item's way to its scorecard must stay a lookup, not a query
+    scorecards = list(db.scalars(cards))
+    items = {it.id: it for sc in scorecards for it in sc.items}
     visible = None
     if principal is not None and principal.role not in ALL_SCOPE_ROLES:
         visible = set(db.scalars(select(Employee.id).where(employee_filter(principal))))
@@ -223,6 +227,7 @@ def load(
         candidates={c.id: c for c in db.scalars(select(KpiCandidate).order_by(KpiCandidate.id))},
         teams={t.id: t for t in db.scalars(teams)},
         items=items,
+        scorecards=scorecards,
         departments={d.id: d for d in db.scalars(select(Department).order_by(Department.code))},
         visible=visible,
     )

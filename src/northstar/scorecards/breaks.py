@@ -192,7 +192,7 @@ class _Finder:
                     ),
                     "customer_value",
                     p.id,
-                    f"/scorecard?record_id={rows.record.id}",
+                    f"/scorecard?record={rows.record.id}",
                     None,
                     {
                         "rank": p.rank,

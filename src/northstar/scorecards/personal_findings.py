@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from northstar.db import plain
 from northstar.errors import N_
 from northstar.indicators.service import missing_elements
-from northstar.positions.findings import card_findings, weight_findings
+from northstar.positions.findings import card_findings, named, weight_findings
 from northstar.positions.models import IndicatorRole, KeyOutput
 from northstar.positions.schemas import Finding, Severity
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem
@@ -142,5 +142,15 @@ def scorecard_findings(db: Session, scorecard: PersonalScorecard) -> list[Findin
             )
         )
     for i, it in enumerate(scorecard.items):
+        if not it.weight:
+            out.append(
+                Finding(
+                    Severity.warning,
+                    N_("{card} has weight 0, so it does not count: give it a weight, or remove it."),
+                    {"card": named(it.card)},
+                    path=f"items[{i}].weight",
+                    item_id=it.id,
+                )
+            )
         out += card_findings(it.card, path=f"items[{i}]", item_id=it.id)
     return out

@@ -35,7 +35,7 @@ class ScorecardItemIn(BaseModel):
 
     card: str = Field(min_length=1, max_length=60, description="indicator card code")
     role: IndicatorRole = IndicatorRole.core
-    weight: Decimal = Field(gt=0, le=100, description="percent; a scorecard's weights sum to 100")
+    weight: Decimal = Field(ge=0, le=100, description="percent; a scorecard's weights sum to 100")
     inherited: bool = Field(default=False, description="copied from the position's indicator with this card")
     adjusted: bool = Field(default=False, description="the person's copy differs from the position's")
     candidate: CandidateRef | None = None
@@ -67,7 +67,7 @@ class ItemAdjust(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(description="the scorecard version you read")
-    weight: Decimal | None = Field(default=None, gt=0, le=100)
+    weight: Decimal | None = Field(default=None, ge=0, le=100)
     role: IndicatorRole | None = None
     note: str | None = None
     reason: str | None = None
@@ -87,7 +87,7 @@ class ItemAdd(BaseModel):
 
 class WeightIn(BaseModel):
     item_id: int
-    weight: Decimal = Field(gt=0, le=100)
+    weight: Decimal = Field(ge=0, le=100)
 
 
 class WeightsUpdate(BaseModel):

@@ -175,19 +175,23 @@ class ScorecardSummary:
         return sum(1 for f in self.findings if f.severity is Severity.error)
 
 
+def summary_of(db: Session, sc: PersonalScorecard) -> ScorecardSummary:
+    """One scorecard's counts and findings."""
+    return ScorecardSummary(
+        scorecard=sc,
+        core_count=core_count(sc),
+        weight_sum=total_weight(sc),
+        customer_value_count=customer_value_count(sc),
+        findings=scorecard_findings(db, sc),
+    )
+
+
 def scorecard_summaries(
     db: Session, principal: Principal, *, period: str | None = None, department_id: int | None = None
 ) -> list[ScorecardSummary]:
     """The scorecards in scope with their counts and findings (items load in one more query)."""
     return [
-        ScorecardSummary(
-            scorecard=sc,
-            core_count=core_count(sc),
-            weight_sum=total_weight(sc),
-            customer_value_count=customer_value_count(sc),
-            findings=scorecard_findings(db, sc),
-        )
-        for sc in get_scorecards(db, principal, period=period, department_id=department_id)
+        summary_of(db, sc) for sc in get_scorecards(db, principal, period=period, department_id=department_id)
     ]
 
 
@@ -230,7 +234,8 @@ def _sync(sc: PersonalScorecard, indicators: list[PositionIndicator], *, overwri
             if pi.candidate is not None or overwrite:
                 it.candidate = pi.candidate
     for it in list(sc.items):
-        if it.card_id in wanted:
+        # a team indicator's item belongs to the team (S6.5), not to the position
+        if it.card_id in wanted or it.team_indicator_id is not None:
             continue
         if it.adjusted and not overwrite:
             it.position_indicator = None
@@ -397,10 +402,10 @@ def _finish(
 
 
 def _check_weight(weight: Decimal, field: str) -> None:
-    if not Decimal(0) < weight <= Decimal(100):
+    if not Decimal(0) <= weight <= Decimal(100):
         raise ValidationFailed(
-            N_("The weight {weight} is out of range: give a percentage above 0 and at most 100."),
-            problems=[Problem(N_("Give a percentage above 0 and at most 100."), field=field)],
+            N_("The weight {weight} is out of range: give a percentage from 0 to 100."),
+            problems=[Problem(N_("Give a percentage from 0 to 100."), field=field)],
             weight=weight,
         )
 
@@ -534,10 +539,10 @@ def set_weights(
                     field="weights",
                 )
             )
-        elif not Decimal(0) < weight <= Decimal(100):
+        elif not Decimal(0) <= weight <= Decimal(100):
             problems.append(
                 Problem(
-                    N_("The weight {weight} is out of range: give a percentage above 0 and at most 100."),
+                    N_("The weight {weight} is out of range: give a percentage from 0 to 100."),
                     {"weight": weight},
                     field=f"weights[{item_id}]",
                 )

@@ -7,11 +7,13 @@ summing to exactly 100) and the manager writes an evaluation of each member's co
 Each member's personal scorecard of the period carries the team indicator as an item linked to
 it (the link of the cascade, S6.4). A member without a scorecard for the period gets an empty
 one holding just that item: the team result must not wait for the scorecard to be drawn up, and
-the scorecard page then shows it to be completed. A new item starts at weight 0 — its weight is
-the manager's choice on the personal scorecard, which checks that weights add up to 100%."""
+the scorecard page then shows it to be completed. A new item starts at the weight the team form
+gives (20% unless told, one of about five core indicators); the personal scorecard's own check
+then tells the manager if the weights no longer add up to 100%."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +28,8 @@ from northstar.errors import N_, Conflict, Named, NotFound, Problem, ValidationF
 from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department, Employee
 from northstar.pools.models import KpiCandidate
-from northstar.positions.models import IndicatorRole
+from northstar.positions.models import IndicatorRole, PositionIndicator
+from northstar.positions.schemas import PERIOD_PATTERN
 from northstar.scorecards.alignment_rows import candidate_named, dept_named, objective_named
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator, TeamMember
 from northstar.security.principal import DESIGN_ROLES, Principal
@@ -38,6 +41,8 @@ from northstar.security.scope import (
 )
 
 HUNDRED = Decimal(100)
+#: the weight a member's new team item starts at: one of about five core indicators
+DEFAULT_ITEM_WEIGHT = Decimal(20)
 #: one member as the caller gives it: the employee, the share in percent, the contribution text
 #: (None keeps the text already stored)
 MemberIn = tuple[Employee, Decimal | int | str, str | None]
@@ -97,6 +102,23 @@ def _share(raw: Decimal | int | str, name: str, row: int, problems: list[Problem
     return share
 
 
+def _item_weight(raw: Decimal | int | str) -> Decimal:
+    try:
+        weight = plain(Decimal(str(raw).strip().rstrip("%")))
+    except (InvalidOperation, ValueError):
+        weight = Decimal(-1)
+    if weight <= 0 or weight > HUNDRED:
+        raise ValidationFailed(
+            N_(
+                'The weight on the members\' scorecards is "{value}": write a percentage more than 0 and '
+                "at most 100, such as 20."
+            ),
+            problems=[Problem(N_("Write a percentage such as 20."), field="item_weight")],
+            value=str(raw),
+        )
+    return weight
+
+
 def _ancestors(dept: Department) -> list[Department]:
     out: list[Department] = []
     node: Department | None = dept
@@ -117,9 +139,15 @@ def _check(
 ) -> tuple[list[tuple[Employee, Decimal, str | None]], dict[int, PersonalScorecard]]:
     """Every problem of a team indicator at once (nothing stored if there is any)."""
     problems: list[Problem] = []
-    if not period:
+    if not re.match(PERIOD_PATTERN, period):
         problems.append(
-            Problem(N_("Fill in the period the team indicator is for, such as 2026."), field="period")
+            Problem(
+                N_(
+                    '"{period}" is not a period: write a year such as 2026, or a year and a part such as 2026-H1.'
+                ),
+                {"period": period},
+                field="period",
+            )
         )
     if len(members) < 2:
         problems.append(
@@ -223,6 +251,33 @@ def _check(
     return parsed, cards
 
 
+def resolve_members(
+    db: Session, principal: Principal, rows: Sequence[tuple[str, Decimal | int | str, str | None]]
+) -> list[MemberIn]:
+    """Members named by employee number (as the API and files give them); every unknown number
+    is a problem naming its row."""
+    numbers = [number.strip() for number, _, _ in rows]
+    found = {
+        e.number: e
+        for e in db.scalars(select(Employee).where(Employee.number.in_(numbers), employee_filter(principal)))
+    }
+    problems = [
+        Problem(
+            N_("No employee with number {number} that you may see: use the number of a member of the team."),
+            {"number": number},
+            row=row,
+            field="employee_number",
+        )
+        for row, number in enumerate(numbers, start=1)
+        if number not in found
+    ]
+    if problems:
+        raise ValidationFailed(
+            N_("The team indicator has problems: fix the members listed."), problems=problems
+        )
+    return [(found[number], share, text) for number, (_, share, text) in zip(numbers, rows, strict=True)]
+
+
 def save_team_indicator(
     db: Session,
     principal: Principal,
@@ -236,10 +291,12 @@ def save_team_indicator(
     version: int | None = None,
     name: str = "",
     name_en: str = "",
+    item_weight: Decimal | int | str = DEFAULT_ITEM_WEIGHT,
     reason: str | None = None,
 ) -> TeamIndicator:
     """Create a team indicator (``team`` None) or change one: its members with their shares
-    (summing to exactly 100%), and each member's scorecard item linked to it."""
+    (summing to exactly 100%), and each member's scorecard item linked to it — a member without
+    one gets the item at ``item_weight`` percent (and a scorecard, if they have none for the period)."""
     require_department_editor(db, principal, department.id)
     if team is not None:
         require_department_editor(db, principal, team.department_id)
@@ -263,6 +320,7 @@ def save_team_indicator(
             period=period,
         )
     parsed, cards = _check(db, department, card, period, members, candidate, team)
+    weight = _item_weight(item_weight)
     creating = team is None
     if team is None:
         team = TeamIndicator(department=department, card=card, period=period)
@@ -306,7 +364,7 @@ def save_team_indicator(
         },
         reason=reason,
     )
-    _link_items(db, principal, team, [emp for emp, _, _ in parsed], cards)
+    _link_items(db, principal, team, [emp for emp, _, _ in parsed], cards, weight)
     return team
 
 
@@ -324,51 +382,56 @@ def _link_items(
     team: TeamIndicator,
     people: Sequence[Employee],
     cards: dict[int, PersonalScorecard],
+    item_weight: Decimal,
 ) -> None:
     """Give every member's scorecard of the period an item of the team's card linked to the team,
     and unlink the items of people no longer in it."""
+    link = f"team:{team.department.code}/{team.card.code}"
     wanted: set[int] = set()
     for emp in people:
         sc = cards.get(emp.id)
+        created = sc is None
         if sc is None:
             sc = PersonalScorecard(employee=emp, period=team.period, position_id=None)
             db.add(sc)
-            audit.record(
-                db,
-                principal.actor,
-                action="create",
-                entity="personal_scorecard",
-                entity_id=f"{emp.number}/{team.period}",
-                changes={"period": (None, team.period)},
-                reason=f"team indicator {team.department.code}/{team.card.code}",
-            )
         item = next((i for i in sc.items if i.card_id == team.card_id), None)
-        eid = f"{emp.number}/{team.period}/{team.card.code}"[:60]
+        changes: dict[str, tuple[str | None, str | None]] = {}
         if item is None:
-            item = ScorecardItem(card=team.card, role=IndicatorRole.core, weight=Decimal(0))
-            sc.items.append(item)
-            audit.record(
-                db,
-                principal.actor,
-                action="create",
-                entity="scorecard_item",
-                entity_id=eid,
-                changes={"card": (None, team.card.code), "weight": (None, Decimal(0))},
+            pi = None
+            if sc.position_id is not None:
+                pi = db.scalar(
+                    select(PositionIndicator).where(
+                        PositionIndicator.position_id == sc.position_id,
+                        PositionIndicator.card_id == team.card_id,
+                    )
+                )
+            # as the scorecard's own "add an indicator" does: an item the position lacks is an adjustment
+            item = ScorecardItem(
+                card=team.card,
+                role=IndicatorRole.core,
+                weight=item_weight,
+                position_indicator=pi,
+                adjusted=pi is None or pi.weight != item_weight or pi.role is not IndicatorRole.core,
             )
-        old = item.team_indicator_id, item.candidate_id, item.parent_item_id
+            sc.items.append(item)
+            changes[team.card.code] = (None, f"core {plain(item_weight)}%")
+        old = _old_link(item)
         item.team_indicator, item.candidate, item.parent_item = team, None, None
-        touch(sc, "items")
+        if old != link:
+            changes[f"{team.card.code}.link"] = (old, link)
+        if changes:
+            touch(sc, "items")
         db.flush()
         wanted.add(item.id)
-        if old != (team.id, None, None):
-            audit.record(
-                db,
-                principal.actor,
-                action="update",
-                entity="scorecard_item",
-                entity_id=eid,
-                changes={"link": (_old_link(old), f"team:{team.department.code}/{team.card.code}")},
-            )
+        audit.record(
+            db,
+            principal.actor,
+            action="create" if created else "update",
+            entity="personal_scorecard",
+            entity_id=f"{emp.number}/{team.period}",
+            changes=changes,
+            reason=f"team indicator {link}",
+        )
     for item in db.scalars(select(ScorecardItem).where(ScorecardItem.team_indicator_id == team.id)):
         if item.id not in wanted:
             item.team_indicator = None
@@ -377,21 +440,24 @@ def _link_items(
                 db,
                 principal.actor,
                 action="update",
-                entity="scorecard_item",
-                entity_id=f"{item.scorecard.employee.number}/{item.scorecard.period}/{item.card.code}"[:60],
-                changes={"link": (f"team:{team.department.code}/{team.card.code}", None)},
+                entity="personal_scorecard",
+                entity_id=f"{item.scorecard.employee.number}/{item.scorecard.period}",
+                changes={f"{item.card.code}.link": (link, None)},
+                reason=f"left team indicator {link}",
             )
     db.flush()
 
 
-def _old_link(old: tuple[int | None, int | None, int | None]) -> str | None:
-    team_id, cand_id, parent_id = old
-    if team_id is not None:
-        return f"team:{team_id}"
-    if parent_id is not None:
-        return f"item:{parent_id}"
-    if cand_id is not None:
-        return f"indicator:{cand_id}"
+def _old_link(item: ScorecardItem) -> str | None:
+    if item.team_indicator is not None:
+        return f"team:{item.team_indicator.department.code}/{item.team_indicator.card.code}"
+    if item.parent_item is not None:
+        sc = item.parent_item.scorecard
+        return f"item:{sc.employee.number}/{sc.period}/{item.parent_item.card.code}"
+    if item.candidate is not None:
+        return (
+            f"indicator:{item.candidate.department.code}/{item.candidate.indicator_code or item.candidate.id}"
+        )
     return None
 
 

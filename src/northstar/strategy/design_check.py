@@ -1,5 +1,18 @@
 """The design check of the enterprise balanced scorecard (S4.3) and the strategy map it is drawn
-on (S4.2): every rule the design breaks, each with its fix, and the map's layers and arrows."""
+on (S4.2): every rule the design breaks, each with its fix, and the map's layers and arrows.
+
+"Customer objectives exist and come first" is checked as the customer being the driving axis:
+there is at least one customer objective (no_customer_objective), and every other objective
+explains its value to the customer through the map — a process objective drives a customer
+objective directly (process_drives_no_customer), a financial objective is driven by one
+(financial_not_converted), a learning objective drives something (learning_drives_nothing) that
+leads on to a customer objective (learning_not_reaching_customer). Lists and pages always show
+the customer perspective first; ranks count within a perspective, so they cannot contradict it.
+
+Rules (code: severity): no_customer_objective, orphaned, process_drives_no_customer,
+financial_not_converted, learning_drives_nothing, no_indicator, weight_missing, weights_not_100:
+error; learning_not_reaching_customer, customer_not_driven, customer_value_missing,
+card_incomplete: warning."""
 
 from __future__ import annotations
 
@@ -76,6 +89,13 @@ def _link_findings(
     """What the strategy map lacks around ``obj``: each perspective explains its value to the customer."""
     p = {"objective": named(obj)}
     error, warning = Severity.error, Severity.warning
+    # nothing sits below learning, so a learning objective that drives nothing is also orphaned
+    if obj.perspective is Perspective.learning and not effects:
+        message = N_(
+            "Learning objective {objective} drives nothing: link it to the process or customer objective whose "
+            "capability it builds."
+        )
+        return [Finding("learning_drives_nothing", error, message, p, obj)]
     if not causes and not effects:
         return [
             Finding(
@@ -102,12 +122,6 @@ def _link_findings(
             "it converts into money (an arrow from that customer objective up to {objective})."
         )
         return [Finding("financial_not_converted", error, message, p, obj)]
-    if obj.perspective is Perspective.learning and not effects:
-        message = N_(
-            "Learning objective {objective} drives nothing: link it to the process or customer objective whose "
-            "capability it builds."
-        )
-        return [Finding("learning_drives_nothing", error, message, p, obj)]
     if obj.perspective is Perspective.learning and has_customer and not _reaches_customer(obj, effects_of):
         message = N_(
             "Learning objective {objective} does not lead to any customer objective through the map: link what "

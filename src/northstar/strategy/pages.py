@@ -134,7 +134,7 @@ def priorities_save(
 
 
 def _record_or_none(db: Session, record: str) -> StrategyRecord | None:
-    """The record of ``?record=``, else the latest planning period's; None when there is none yet."""
+    """The record asked for, else the latest planning period's; None when there is none yet."""
     if record.strip().isdigit():
         return service.get_record(db, record_id=int(record))
     recs = service.get_all_records(db)
@@ -200,6 +200,7 @@ def _scorecard_page(
             "cards": get_all_cards(db),
             "missing": missing_elements,
             "perspectives": scorecard.PERSPECTIVE_ORDER,
+            "layer_labels": design.LAYER_LABELS,
         }
     return render(
         request,
@@ -212,14 +213,17 @@ def _scorecard_page(
 
 @router.get("/scorecard")
 def scorecard_page(
-    request: Request, db: DB, principal: CurrentPrincipal, t: Tr, record: str = ""
+    request: Request, db: DB, principal: CurrentPrincipal, t: Tr, record: str = "", record_id: str = ""
 ) -> Response:
-    return _scorecard_page(request, db, principal, t, _record_or_none(db, record))
+    """The enterprise BSC of ``?record=`` (or ``?record_id=``), else of the latest strategy record."""
+    return _scorecard_page(request, db, principal, t, _record_or_none(db, record or record_id))
 
 
 @router.get("/scorecard/map")
-def map_page(request: Request, db: DB, principal: CurrentPrincipal, t: Tr, record: str = "") -> Response:
-    rec = _record_or_none(db, record)
+def map_page(
+    request: Request, db: DB, principal: CurrentPrincipal, t: Tr, record: str = "", record_id: str = ""
+) -> Response:
+    rec = _record_or_none(db, record or record_id)
     data = design.strategy_map(db, rec, locale=t.locale, gettext=t.gettext) if rec else None
     return render(
         request,
@@ -290,7 +294,7 @@ def objective_create(
             "driver": driver,
         }
         return _scorecard_page(request, db, principal, t, rec, error=exc, form=form)
-    return _back(rec.id, f"#obj-{obj.id}")
+    return _back(rec.id, f"#objective-{obj.id}")
 
 
 @router.post("/scorecard/objectives/{objective_id}")
@@ -331,7 +335,7 @@ def objective_update(
         )
     except (ValidationFailed, Conflict) as exc:
         return _scorecard_page(request, db, principal, t, rec, error=exc)
-    return _back(rec.id, f"#obj-{obj.id}")
+    return _back(rec.id, f"#objective-{obj.id}")
 
 
 @router.post("/scorecard/objectives/{objective_id}/delete")
@@ -391,7 +395,7 @@ def indicator_attach(
         scorecard.attach_indicator(db, principal, obj, card, weight=weight)
     except ValidationFailed as exc:
         return _scorecard_page(request, db, principal, t, rec, error=exc)
-    return _back(rec.id, f"#obj-{obj.id}")
+    return _back(rec.id, f"#objective-{obj.id}")
 
 
 @router.post("/scorecard/objective-indicators/{item_id}")
@@ -410,7 +414,7 @@ def indicator_weight(
     except ValidationFailed as exc:
         rec = service.get_record(db, record_id=obj.record_id)
         return _scorecard_page(request, db, principal, t, rec, error=exc)
-    return _back(obj.record_id, f"#obj-{obj.id}")
+    return _back(obj.record_id, f"#objective-{obj.id}")
 
 
 @router.post("/scorecard/objective-indicators/{item_id}/delete")
@@ -418,4 +422,4 @@ def indicator_detach(db: DB, principal: Writer, item_id: int) -> Response:
     item = scorecard.get_objective_indicator(db, item_id=item_id)
     obj = scorecard.get_objective(db, objective_id=item.objective_id)
     scorecard.detach_indicator(db, principal, item)
-    return _back(obj.record_id, f"#obj-{obj.id}")
+    return _back(obj.record_id, f"#objective-{obj.id}")

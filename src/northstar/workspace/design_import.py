@@ -25,8 +25,9 @@ from northstar.pools.models import KpiCandidate
 from northstar.positions.models import PositionResponsibility
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
 from northstar.security.principal import DESIGN_ROLES, Principal
+from northstar.strategy import scorecard
 from northstar.strategy import service as strategy
-from northstar.strategy.models import StrategyRecord
+from northstar.strategy.models import Objective, StrategyRecord
 from northstar.workspace import document as d
 
 #: tables that hold a design; the file is only imported where all of them are empty
@@ -403,6 +404,62 @@ def _strategy(ctx: _Context, doc: d.WorkspaceDoc) -> None:
             )
 
 
+def _scorecard(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    """Objectives, their indicators and the strategy map's links of each record (S4)."""
+    for i, sd in enumerate(doc.strategy):
+        path = f"strategy[{i}]"
+        rec = ctx.db.scalar(select(StrategyRecord).where(StrategyRecord.period == sd.period))
+        if rec is None:
+            continue  # the record itself failed and is reported already
+        priorities = {p.rank: p for p in rec.priorities}
+        made: dict[str, Objective] = {}
+        for j, od in enumerate(sd.objectives):
+            opath = f"{path}.objectives[{j}]"
+            priority = priorities.get(od.priority) if od.priority is not None else None
+            if od.priority is not None and priority is None:
+                ctx.problems.add(
+                    f"{opath}.priority",
+                    N_("No declared customer value has rank {rank} in this record: use one of its ranks."),
+                    rank=od.priority,
+                )
+                continue
+            with ctx.problems.at(opath):
+                made[od.code] = scorecard.create_objective(
+                    ctx.db,
+                    ctx.principal,
+                    rec,
+                    code=od.code,
+                    name=od.name,
+                    name_en=od.name_en,
+                    perspective=od.perspective,
+                    rank=od.rank,
+                    description=od.description,
+                    priority_id=priority.id if priority else None,
+                    driver_code=od.driver,
+                )
+            obj = made.get(od.code)
+            for k, ind in enumerate(od.indicators):
+                if obj is None:
+                    break
+                with ctx.problems.at(f"{opath}.indicators[{k}]"):
+                    card = scorecard.find_card(ctx.db, card_code=ind.card)
+                    scorecard.attach_indicator(ctx.db, ctx.principal, obj, card, weight=ind.weight)
+        for j, ld in enumerate(sd.links):
+            lpath = f"{path}.links[{j}]"
+            cause, effect = made.get(ld.cause), made.get(ld.effect)
+            for key, found, code in (("cause", cause, ld.cause), ("effect", effect, ld.effect)):
+                if found is None:
+                    ctx.problems.add(
+                        f"{lpath}.{key}",
+                        N_('No objective "{code}" in this record: use the code of one of its objectives.'),
+                        code=code,
+                    )
+            if cause is None or effect is None:
+                continue
+            with ctx.problems.at(lpath):
+                scorecard.add_link(ctx.db, ctx.principal, cause, effect, note=ld.note)
+
+
 _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _segments,
     _customers,
@@ -413,4 +470,5 @@ _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _shared,
     _cards,
     _strategy,
+    _scorecard,
 ]

@@ -51,14 +51,14 @@
     var layers = data.layers || [];
     var widest = 1;
     layers.forEach(function (layer) { widest = Math.max(widest, layer.objectives.length); });
-    var width = widest * 220, rowHeight = 130;
+    var width = widest * 240, rowHeight = 130;
     var nodes = [], layerOf = {};
     layers.forEach(function (layer, i) {
       var y = (layers.length - 1 - i) * rowHeight;
       // the layer's name at the left edge: a label without a symbol, no tooltip, not in the legend
       // (its name differs from the legend's so that the legend never hides it)
-      nodes.push({ id: "layer-" + layer.perspective, name: "layer: " + layer.perspective, x: -190, y: y,
-                   symbolSize: 1, itemStyle: { opacity: 0 }, tooltip: { show: false }, silent: true,
+      nodes.push({ id: "layer-" + layer.perspective, name: "layer: " + layer.perspective, x: -150, y: y,
+                   symbolSize: 1, itemStyle: { color: "rgba(0,0,0,0)" }, tooltip: { show: false }, silent: true,
                    label: { show: true, position: "inside", color: LAYER_COLORS[layer.perspective] || "#333",
                             fontWeight: "bold", width: 120, overflow: "break",
                             formatter: function () { return layer.label; } } });
@@ -68,10 +68,10 @@
         var flagged = obj.finding_count > 0;
         nodes.push({
           id: "objective-" + obj.id, name: obj.code + " " + obj.label, x: (k + 0.5) * width / n, y: y,
-          category: i, symbol: "roundRect", symbolSize: [180, 54], value: obj.indicator_count,
+          category: i, symbol: "roundRect", symbolSize: [190, 58], value: obj.indicator_count,
           findings: obj.finding_count,
-          itemStyle: flagged ? { borderColor: "#d00000", borderWidth: 3, borderType: "dashed" } : {},
-          label: { show: true, color: "#fff", width: 168, overflow: "break", lineHeight: 15 }
+          itemStyle: flagged ? { borderColor: "#d00000", borderWidth: 2, borderType: "dashed" } : {},
+          label: { show: true, color: "#fff", width: 176, overflow: "break", lineHeight: 15 }
         });
       });
     });
@@ -98,7 +98,8 @@
         }
       },
       series: [{
-        type: "graph", layout: "none", roam: true, top: 40, bottom: 16, left: 16, right: 16,
+        // the margins leave room for half a node (layout "none" fits the node centres to the box)
+        type: "graph", layout: "none", roam: true, top: 64, bottom: 36, left: 70, right: 100,
         categories: layers.map(function (l) { return { name: l.label, itemStyle: { color: LAYER_COLORS[l.perspective] } }; }),
         data: nodes, links: links,
         edgeSymbol: ["none", "arrow"], edgeSymbolSize: 10,
