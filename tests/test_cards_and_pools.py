@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -145,6 +146,37 @@ def test_a_stale_version_is_refused_and_an_update_is_audited(client: TestClient,
     assert r.json()["data_owner"] == "客户体验总监"
     stale = client.put(f"/api/v1/indicators/{card['id']}", json=body, headers=h)
     assert stale.status_code == 409
+
+
+@pytest.mark.req("S6.3")
+def test_the_edit_form_keeps_a_card_as_it_was_and_names_a_band_gap_in_the_yaml_rule(
+    client: TestClient, org_ids: None
+) -> None:
+    h = as_user(client, "hr")
+    card = client.post("/api/v1/indicators", json=card_body(), headers=h).json()
+    form_page = client.get(f"/indicators/{card['id']}/edit", params={"lang": "en"})
+    assert form_page.status_code == 200 and "kind: bands" in form_page.text
+    form = {
+        "csrf_token": h["X-CSRF-Token"],
+        "version": str(card["version"]),
+        "measures": "\n".join(f"{m['code']} | {m['name']} | {m['name_en']}" for m in card["measures"]),
+        "rule": yaml.safe_dump(card["rule"], allow_unicode=True),
+        "touchpoint_id": "",
+        **{k: v or "" for k, v in card.items() if isinstance(v, str | None) and k not in ("rule",)},
+    }
+    saved = client.post(f"/indicators/{card['id']}/edit", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:2000]
+    after = client.get(f"/api/v1/indicators/{card['id']}").json()
+    assert {k: after[k] for k in card if k != "version"} == {k: card[k] for k in card if k != "version"}
+
+    gap = card["rule"] | {
+        "bands": [b | ({"lower": 5} if i == 1 else {}) for i, b in enumerate(card["rule"]["bands"])]
+    }
+    form |= {"version": str(after["version"]), "rule": yaml.safe_dump(gap, allow_unicode=True)}
+    page = client.post(f"/indicators/{card['id']}/edit", data=form, params={"lang": "en"})
+    assert page.status_code == 422
+    assert "rule.bands[1]" in page.text and "There is a gap between band 1" in page.text
+    assert client.get(f"/api/v1/indicators/{card['id']}").json()["rule"] == card["rule"]
 
 
 @pytest.mark.req("S6.3", "S5.2")

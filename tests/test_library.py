@@ -378,6 +378,20 @@ def test_a_code_used_twice_and_a_bad_file_are_refused(tmp_path: Path) -> None:
     assert [c.code for c in indicator_library(_write(tmp_path, [_raw("csat")]))] == ["csat"]
 
 
+@pytest.mark.req("S5.4", "S6.3")
+def test_rubric_levels_and_vetoes_must_describe_the_performance_in_both_languages(tmp_path: Path) -> None:
+    rubric = _raw("service_quality_rating")
+    rubric["rule"]["levels"][1]["description_en"] = ""
+    with pytest.raises(
+        ValueError, match=r"card 'service_quality_rating', field rule.levels\[1\].description_en"
+    ):
+        load_library(_write(tmp_path, [rubric]))
+    veto = _raw("safety_incidents")
+    del veto["rule"]["description"]
+    with pytest.raises(ValueError, match=r"card 'safety_incidents', field rule.description"):
+        load_library(_write(tmp_path, [veto]))
+
+
 # --- the application accepts every card ------------------------------------------------------
 
 

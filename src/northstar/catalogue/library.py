@@ -136,22 +136,23 @@ def _check_rule(card: CardIn, where: str) -> None:
             "polarity",
             f"the card says {card.polarity} but its {card.rule['kind']} rule rewards {rule.polarity}",
         )
-    kind = card.rule["kind"]
-    described = (
-        card.rule.get("bands", [])
-        if kind == "bands"
-        else card.rule.get("levels", [])
-        if kind == "rubric"
-        else [card.rule]
-        if kind == "veto"
-        else []
-    )
-    key = "bands" if kind == "bands" else "levels"
-    for i, item in enumerate(described):
+    for path, item in _described_items(card.rule):
         for lang in ("description", "description_en"):
             if not _filled(str(item.get(lang, ""))):
-                field = f"rule.{key}[{i}].{lang}" if kind != "veto" else f"rule.{lang}"
-                raise _CardError(where, card.code, field, "describe the performance in both languages")
+                raise _CardError(
+                    where, card.code, f"{path}.{lang}", "describe the performance in both languages"
+                )
+
+
+def _described_items(rule: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The parts of a rule that describe a performance: bands, rubric levels, the veto event."""
+    if rule["kind"] == "bands":
+        return [(f"rule.bands[{i}]", band) for i, band in enumerate(rule["bands"])]
+    if rule["kind"] == "rubric":
+        return [(f"rule.levels[{i}]", level) for i, level in enumerate(rule["levels"])]
+    if rule["kind"] == "veto":
+        return [("rule", rule)]
+    return []
 
 
 def _check_choices(card: CardIn, where: str) -> None:

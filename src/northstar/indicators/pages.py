@@ -176,7 +176,9 @@ def _form_values(form: FormData | None, card: IndicatorCard | None) -> dict[str,
     data["measures"] = "\n".join(
         " | ".join(x for x in (m["code"], m["name"], m["name_en"]) if x) for m in data["measures"]
     )
-    data["rule"] = yaml.safe_dump(data["rule"], allow_unicode=True, sort_keys=False) if data["rule"] else ""
+    data["rule"] = (
+        yaml.safe_dump(data["rule"], allow_unicode=True, sort_keys=False, width=1000) if data["rule"] else ""
+    )
     data["touchpoint_id"] = str(data["touchpoint_id"] or "")
     return {k: "" if v is None else v for k, v in data.items()}
 

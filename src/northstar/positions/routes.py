@@ -44,7 +44,7 @@ def design_out(db: DB, p: Position, t: Tr) -> PositionDesignOut:
     )
 
 
-@router.get("/positions", response_model=list[PositionSummaryOut])
+@router.get("/positions/designs", response_model=list[PositionSummaryOut])
 def list_positions(
     db: DB, principal: CurrentPrincipal, department_code: str | None = None
 ) -> list[PositionSummaryOut]:

@@ -107,9 +107,9 @@ def alignment_page(
         | {
             "result": result,
             "period": period,
-            "options": options,
+            "options_of": lambda b: options.get(id(b), []),
             "counts": counts,
-            "here": str(request.url),
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         },
         active="design",
     )

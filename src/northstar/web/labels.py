@@ -292,3 +292,20 @@ POSITION_WORDS = [
     N_("responsibilities"),
     N_("other_indicators"),
 ]
+
+# cascading and team indicators (S6.4, S6.5): audit entities and fields, fields named in problems
+CASCADE_WORDS = [
+    N_("team_member"),
+    N_("link"),
+    N_("contribution"),
+    N_("contributions"),
+    N_("members"),
+    N_("shares"),
+    N_("employee"),
+    N_("employee_number"),
+    N_("candidate"),
+    N_("candidate_id"),
+    N_("parent_item_id"),
+    N_("team_indicator_id"),
+    N_("item_weight"),
+]
