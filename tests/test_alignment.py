@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +28,8 @@ from northstar.security.principal import SYSTEM_PRINCIPAL
 from northstar.security.service import principal_of
 from northstar.strategy.models import Objective, ObjectiveLink, Perspective, StrategyPriority, StrategyRecord
 from northstar.web.i18n import Translator
-from tests.factories import build_small_org
+from tests.conftest import login
+from tests.factories import PASSWORD, build_small_org
 
 P = SYSTEM_PRINCIPAL
 EN = Translator("en")
@@ -354,3 +356,127 @@ def test_a_customer_value_no_objective_serves_is_a_break(db: Session, chain: dic
     [gap] = [b.as_dict(EN.gettext) for b in _breaks(db, chain["record"]) if b.kind == "value_unserved"]
     assert gap["message"].startswith("No enterprise objective serves the declared customer value #2 ")
     assert "in the balanced scorecard" in gap["fix"]
+
+
+# --- the JSON API and the page --------------------------------------------------------------------
+
+
+def _as(client: TestClient, username: str) -> dict[str, str]:
+    return {"X-CSRF-Token": login(client, username, PASSWORD)}
+
+
+@pytest.mark.req("S6.4")
+def test_the_api_gives_the_nested_tree_and_the_breaks_in_the_readers_language(
+    client: TestClient, chain: dict[str, int]
+) -> None:
+    _as(client, "hr")
+    r = client.get(f"/api/v1/alignment/{chain['record']}")
+    assert r.status_code == 200, r.text
+    value = r.json()["values"][0]
+    c1 = _find(value["children"], "objective", "Deliver on time")
+    ops = _find(c1["children"], "department_indicator", "On-time delivery rate")
+    assert [n["owner"]["code"] for n in (ops["children"][0], ops["children"][0]["children"][0])] == [
+        "E002",
+        "E004",
+    ]
+    r = client.get(f"/api/v1/alignment/{chain['record']}/breaks", headers={"Accept-Language": "en"})
+    kinds = {b["kind"]: b for b in r.json()}
+    assert kinds["objective_without_value"]["subject"] == {"kind": "objective", "id": chain["f9"]}
+    assert kinds["objective_without_value"]["fix"].startswith("Draw its arrow")
+
+
+@pytest.mark.req("S6.4")
+def test_a_loop_sent_to_the_api_is_refused_with_the_chain_and_nothing_changes(
+    client: TestClient, chain: dict[str, int]
+) -> None:
+    h = _as(client, "hr")
+    r = client.post(
+        f"/api/v1/alignment/items/{chain['mgr_item']}/link",
+        json={"parent_item_id": chain["a1_item"]},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert (
+        "王经理 · On-time delivery rate → 张三 · On-time delivery rate → 王经理"
+        in r.json()["error"]["message"]
+    )
+    tree = client.get(f"/api/v1/alignment/{chain['record']}").json()
+    assert "张三" in str(tree)  # the chain is as it was
+    r = client.post(
+        f"/api/v1/alignment/candidates/{chain['ops']}/link", json={"objective_id": chain["p1"]}, headers=h
+    )
+    assert r.status_code == 200 and r.json()["objective_code"] == "P1"
+
+
+@pytest.mark.req("S6.4")
+def test_the_page_shows_the_tree_from_customer_value_to_people_in_both_languages(
+    client: TestClient, chain: dict[str, int]
+) -> None:
+    _as(client, "hr")
+    page = client.get("/alignment?lang=en")
+    assert page.status_code == 200, page.text
+    html = page.text
+    for text_ in (
+        "Stable, on-time delivery",
+        "Deliver on time",
+        "On-time delivery rate",
+        "王经理",
+        "张三",
+        "Plan production reliably",
+    ):
+        assert text_ in html
+    assert html.index("Breaks in the alignment") < html.index("From customer value down to people")
+    assert "F9 Cut inventory (financial) reaches no declared customer value" in html
+    assert 'data-kind="personal_item"' in html and "<details" in html and "<script>" not in html
+    zh = client.get("/alignment?lang=zh-CN").text
+    assert 'lang="zh-CN"' in zh and "稳定交付与准时" in zh and "准时交付率" in zh
+    # filtering by another department keeps nothing of OPS
+    fin = client.get(f"/alignment?lang=en&department_id={_dept_id(client, 'FIN')}").text
+    assert "王经理" not in fin and "Nothing of this department reaches a declared customer value yet." in fin
+
+
+def _dept_id(client: TestClient, code: str) -> int:
+    return next(d["id"] for d in client.get("/api/v1/departments").json() if d["code"] == code)
+
+
+@pytest.mark.req("S6.4")
+def test_an_unlinked_core_item_is_fixed_from_the_breaks_list_in_one_step(
+    client: TestClient, chain: dict[str, int], session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as s:
+        sc = s.get(PersonalScorecard, chain["a1_card"])
+        item = ScorecardItem(card_id=chain["fpy"], role=IndicatorRole.core, weight=Decimal(30))
+        sc.items.append(item)
+        s.flush()
+        item_id = item.id
+    h = _as(client, "mgr")
+    html = client.get("/alignment?lang=en").text
+    assert "张三 · First-pass yield (core) has no upward link" in html
+    assert f'action="/alignment/items/{item_id}/link"' in html
+    assert f'value="candidate:{chain["ops"]}"' in html  # an indicator of 张三's department line
+    r = client.post(
+        f"/alignment/items/{item_id}/link",
+        data={
+            "target": f"candidate:{chain['ops']}",
+            "next": "/alignment?lang=en",
+            "csrf_token": h["X-CSRF-Token"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/alignment?lang=en"
+    assert "First-pass yield (core) has no upward link" not in client.get("/alignment?lang=en").text
+
+
+@pytest.mark.req("S6.4")
+def test_an_employee_sees_the_chain_above_them_without_the_managers_item(
+    client: TestClient, chain: dict[str, int]
+) -> None:
+    _as(client, "emp")
+    tree = client.get(f"/api/v1/alignment/{chain['record']}").json()
+    ops = tree["values"][0]["children"][0]["children"][0]
+    mgr = ops["children"][0]
+    assert mgr["hidden"] is True and mgr["label"] is None and mgr["owner"] is None and mgr["href"] is None
+    assert mgr["children"][0]["owner"]["label"]["zh"] == "张三"
+    assert "王经理" not in str(tree)
+    r = client.post(f"/api/v1/alignment/items/{chain['a1_item']}/link", json={}, headers=_as(client, "emp"))
+    assert r.status_code == 403

@@ -142,7 +142,7 @@ def save_scorecard(
         before = items_text(sc)
         touch(sc, "period")
     sc.position = position
-    by_card = {it.card_id: it for it in sc.items}
+    by_card = {it.card.id: it for it in sc.items}
     items = []
     for row in rows:
         card = row["card"]

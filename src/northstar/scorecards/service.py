@@ -209,7 +209,7 @@ def _sync(sc: PersonalScorecard, indicators: list[PositionIndicator], *, overwri
     """Bring ``sc``'s items in line with the position's indicators; returns the adjusted items kept.
     Adjusted items (and items added by hand) stay as the person has them unless ``overwrite``;
     links up the cascade set on an item (a manager's item, a team indicator) are never cut."""
-    by_card = {it.card_id: it for it in sc.items}
+    by_card = {it.card.id: it for it in sc.items}
     wanted = set()
     kept = 0
     for pi in indicators:
@@ -235,7 +235,7 @@ def _sync(sc: PersonalScorecard, indicators: list[PositionIndicator], *, overwri
                 it.candidate = pi.candidate
     for it in list(sc.items):
         # a team indicator's item belongs to the team (S6.5), not to the position
-        if it.card_id in wanted or it.team_indicator_id is not None:
+        if it.card.id in wanted or it.team_indicator_id is not None:
             continue
         if it.adjusted and not overwrite:
             it.position_indicator = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,7 +21,9 @@ from northstar.indicators import service as indicators
 from northstar.indicators.models import IndicatorCard
 from northstar.journey import service as journey
 from northstar.journey.models import JourneyStage, Process, Touchpoint
+from northstar.org.models import Department
 from northstar.org.service import get_department_by_code
+from northstar.pools import service as pools
 from northstar.pools.models import KpiCandidate
 from northstar.positions.models import PositionResponsibility
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
@@ -29,6 +32,7 @@ from northstar.strategy import scorecard
 from northstar.strategy import service as strategy
 from northstar.strategy.models import Objective, StrategyRecord
 from northstar.workspace import document as d
+from northstar.workspace.design_export import candidate_key
 
 #: tables that hold a design; the file is only imported where all of them are empty
 _DESIGN_TABLES = (
@@ -121,6 +125,25 @@ class _Context:
     problems: PathProblems
     touchpoints: dict[tuple[str | None, str, str], Touchpoint] = field(default_factory=dict)
     stages: dict[tuple[str | None, str], JourneyStage] = field(default_factory=dict)
+
+    def candidate(self, ref: d.CandidateRef, path: str) -> KpiCandidate | None:
+        """A pool candidate by department code and card / indicator code (or name)."""
+        found = None
+        for c in self.db.scalars(
+            select(KpiCandidate)
+            .join(Department, KpiCandidate.department_id == Department.id)
+            .where(Department.code == ref.department)
+        ):
+            if candidate_key(c) == ref.indicator:
+                found = c
+        if found is None:
+            self.problems.add(
+                path,
+                N_('No indicator "{indicator}" in the KPI pool of {department}: check both codes.'),
+                indicator=ref.indicator,
+                department=ref.department,
+            )
+        return found
 
     def touchpoint(self, ref: d.TouchpointRef, path: str) -> Touchpoint | None:
         tp = self.touchpoints.get((ref.segment, ref.stage, ref.name))
@@ -460,6 +483,107 @@ def _scorecard(ctx: _Context, doc: d.WorkspaceDoc) -> None:
                 scorecard.add_link(ctx.db, ctx.principal, cause, effect, note=ld.note)
 
 
+def _pools(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    """Department KPI pools: candidates, admission answers and tiers, core sets; then the
+    cascade links, once every pool and objective exists (S5, S6.4)."""
+    objectives = {
+        f"{period}/{o.code}": o
+        for o, period in ctx.db.execute(
+            select(Objective, StrategyRecord.period).join(
+                StrategyRecord, Objective.record_id == StrategyRecord.id
+            )
+        ).tuples()
+    }
+    links: list[tuple[str, KpiCandidate, d.CandidateDoc]] = []
+    for i, pd in enumerate(doc.pools):
+        path = f"pools[{i}]"
+        dept = None
+        with ctx.problems.at(f"{path}.department"):
+            dept = get_department_by_code(ctx.db, pd.department)
+        if dept is None:
+            continue
+        picks: dict[int, Decimal | None] = {}
+        for j, cd in enumerate(pd.candidates):
+            cpath = f"{path}.candidates[{j}]"
+            tp = ctx.touchpoint(cd.touchpoint, f"{cpath}.touchpoint") if cd.touchpoint else None
+            cand = None
+            with ctx.problems.at(cpath):
+                card = indicators.get_card_by_code(ctx.db, cd.card) if cd.card else None
+                prop = None
+                if cd.segment:
+                    seg = customers.get_segment_by_code(ctx.db, cd.segment)
+                    prop = customers.require_proposition(ctx.db, seg, error=ValidationFailed)
+                cand = pools.add_candidate(
+                    ctx.db,
+                    ctx.principal,
+                    dept,
+                    name=cd.name,
+                    name_en=cd.name_en,
+                    source=cd.source,
+                    indicator_code=cd.indicator,
+                    driver_code=cd.driver,
+                    proposition=prop,
+                    touchpoint=tp,
+                    perspective=cd.perspective,
+                    note=cd.note,
+                    card=card,
+                )
+                if cd.stage and tp is None:
+                    stage = ctx.stages.get((None, cd.stage))
+                    if stage is None:
+                        raise ValidationFailed(
+                            N_('No stage "{code}" in the company journey: use one of its stage codes.'),
+                            problems=[Problem(N_("Use a stage code of the company journey."), field="stage")],
+                            code=cd.stage,
+                        )
+                    pools.retag_candidate(
+                        ctx.db,
+                        ctx.principal,
+                        cand,
+                        driver_code=cand.driver_code,
+                        touchpoint=None,
+                        stage=stage,
+                        perspective=cand.perspective,
+                    )
+                if cd.tier or cd.affects_value is not None or cd.perceivable is not None:
+                    pools.assess_candidate(
+                        ctx.db,
+                        ctx.principal,
+                        cand,
+                        affects_value=cd.affects_value,
+                        affects_note=cd.affects_note,
+                        perceivable=cd.perceivable,
+                        perceivable_note=cd.perceivable_note,
+                        tier=cd.tier,
+                    )
+            if cand is None:
+                continue
+            if cd.core:
+                picks[cand.id] = cd.weight
+            if cd.objective or cd.parent:
+                links.append((cpath, cand, cd))
+        if picks:
+            with ctx.problems.at(f"{path}.candidates"):
+                pools.save_core_set(ctx.db, ctx.principal, dept, picks)
+    for cpath, cand, cd in links:
+        if cd.objective:
+            objective = objectives.get(cd.objective)
+            if objective is None:
+                ctx.problems.add(
+                    f"{cpath}.objective",
+                    N_('No objective "{ref}": write it as period/code, e.g. 2026/C1.'),
+                    ref=cd.objective,
+                )
+            else:
+                with ctx.problems.at(f"{cpath}.objective"):
+                    pools.set_objective(ctx.db, ctx.principal, cand, objective)
+        if cd.parent:
+            parent = ctx.candidate(cd.parent, f"{cpath}.parent")
+            if parent is not None:
+                with ctx.problems.at(f"{cpath}.parent"):
+                    pools.set_parent_candidate(ctx.db, ctx.principal, cand, parent)
+
+
 _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _segments,
     _customers,
@@ -471,4 +595,5 @@ _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _cards,
     _strategy,
     _scorecard,
+    _pools,
 ]
