@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from northstar.audit import AuditLog
 from northstar.db import unit_of_work
+from northstar.errors import ValidationFailed
 from northstar.org import service as org
 from northstar.org.models import Employee
+from northstar.positions import service as positions
+from northstar.scorecards import personal_io
+from northstar.scorecards import service as personal
 from northstar.security.principal import SYSTEM_PRINCIPAL
 from tests.test_positions import as_user, design, position_id, save, set_up
 
@@ -69,9 +73,12 @@ def test_bulk_assignment_gives_three_holders_their_scorecards_in_one_call_and_ke
     rows = client.get("/api/v1/scorecards", params={"period": "2026"}).json()
     assert sorted(r["employee_number"] for r in rows) == ["E002", "E003", "E004"]
     assert all((r["item_count"], r["core_count"], r["weight_sum"]) == (5, 3, "100") for r in rows)
-    assert db.scalar(
-        select(func.count()).where(AuditLog.entity == "personal_scorecard", AuditLog.action == "assign")
-    ) == 3
+    assert (
+        db.scalar(
+            select(func.count()).where(AuditLog.entity == "personal_scorecard", AuditLog.action == "assign")
+        )
+        == 3
+    )
 
     # b1's manager gives b1 more weight on on-time delivery and less on response time
     b1 = scorecard_of(client, "E003")
@@ -81,7 +88,9 @@ def test_bulk_assignment_gives_three_holders_their_scorecards_in_one_call_and_ke
         {"item_id": item(b1, "response_time")["id"], "weight": 15},
     ]
     r = client.put(
-        f"/api/v1/scorecards/{b1['id']}/weights", json={"version": b1["version"], "weights": weights}, headers=h
+        f"/api/v1/scorecards/{b1['id']}/weights",
+        json={"version": b1["version"], "weights": weights},
+        headers=h,
     )
     assert r.status_code == 200, r.text
     assert item(r.json(), "on_time_delivery_rate")["origin"] == "adjusted"
@@ -103,14 +112,18 @@ def test_bulk_assignment_gives_three_holders_their_scorecards_in_one_call_and_ke
 
 
 @pytest.mark.req("S6.2")
-def test_the_position_page_assigns_to_all_holders_and_shows_the_counts(client: TestClient, holders: None) -> None:
+def test_the_position_page_assigns_to_all_holders_and_shows_the_counts(
+    client: TestClient, holders: None
+) -> None:
     h = designed(client)
     pid = position_id(client)
     r = client.post(
         f"/positions/{pid}/assign?lang=en", data={"csrf_token": h["X-CSRF-Token"], "period": "2026"}
     )
     assert r.status_code == 200
-    assert "Assigned for 2026 to 3 holders: 3 scorecards created, 0 refreshed, 0 adjusted items kept." in r.text
+    assert (
+        "Assigned for 2026 to 3 holders: 3 scorecards created, 0 refreshed, 0 adjusted items kept." in r.text
+    )
 
 
 @pytest.mark.req("S6.2")
@@ -127,7 +140,9 @@ def test_two_core_indicators_are_reported_with_the_fix(client: TestClient, holde
     out = r.json()
     assert out["core_count"] == 2
     messages = [f["message"] for f in out["findings"] if f["severity"] == "error"]
-    assert messages == ["Core indicators: 2, fewer than 3. Make 1 more indicators core, or add core indicators, to reach 3–5."]
+    assert messages == [
+        "Core indicators: 2, fewer than 3. Make 1 more indicators core, or add core indicators, to reach 3–5."
+    ]
     assert item(out, "budget_variance")["origin"] == "adjusted"
 
 
@@ -155,7 +170,9 @@ def test_no_indicator_pointing_at_customer_value_is_an_error_and_only_one_a_tip(
     out = r.json()
     assert out["customer_value_count"] == 0
     errors = [f["message"] for f in out["findings"] if f["severity"] == "error"]
-    assert any(m.startswith("No indicator points at customer value: add one whose card serves") for m in errors)
+    assert any(
+        m.startswith("No indicator points at customer value: add one whose card serves") for m in errors
+    )
     assert any("45%, not 100%" in m for m in errors)
 
 
@@ -175,11 +192,15 @@ def test_weights_set_together_must_add_up_to_100_and_a_stale_version_is_a_confli
     assert r.status_code == 422
     assert "90%, not 100%" in r.json()["error"]["problems"][0]["message"]
     ok = client.patch(
-        f"/api/v1/scorecards/{sc['id']}/items/{target}", json={"version": sc["version"], "note": "重点跟进"}, headers=h
+        f"/api/v1/scorecards/{sc['id']}/items/{target}",
+        json={"version": sc["version"], "note": "重点跟进"},
+        headers=h,
     )
     assert ok.status_code == 200
     stale = client.patch(
-        f"/api/v1/scorecards/{sc['id']}/items/{target}", json={"version": sc["version"], "weight": 20}, headers=h
+        f"/api/v1/scorecards/{sc['id']}/items/{target}",
+        json={"version": sc["version"], "weight": 20},
+        headers=h,
     )
     assert stale.status_code == 409
     message = stale.json()["error"]["message"]
@@ -212,7 +233,11 @@ def test_an_employee_sees_only_their_own_scorecard_and_cannot_change_it(
     # the manager sees the department and reports, but may not change their own scorecard
     mgr = TestClient(client.app)
     hm = as_user(mgr, "mgr")
-    assert sorted(s["employee_number"] for s in mgr.get("/api/v1/scorecards").json()) == ["E002", "E003", "E004"]
+    assert sorted(s["employee_number"] for s in mgr.get("/api/v1/scorecards").json()) == [
+        "E002",
+        "E003",
+        "E004",
+    ]
     mine = scorecard_of(mgr, "E002")
     r = mgr.patch(
         f"/api/v1/scorecards/{mine['id']}/items/{mine['items'][0]['id']}",
@@ -244,7 +269,10 @@ def test_my_scorecard_page_shows_my_indicators_in_chinese_and_english(
     as_user(ceo, "exec")
     empty = ceo.get("/scorecards/me?lang=en")
     assert empty.status_code == 200
-    assert "Your scorecard has not been set up yet." in empty.text and "Ask HR to record your position" in empty.text
+    assert (
+        "Your scorecard has not been set up yet." in empty.text
+        and "Ask HR to record your position" in empty.text
+    )
 
 
 @pytest.mark.req("S6.2")
@@ -267,3 +295,41 @@ def test_the_scorecard_pages_list_people_in_scope_and_edit_weights(client: TestC
     assert r.status_code == 303
     page = client.get(f"/scorecards/{sc['id']}?lang=en")
     assert "has weight 0, so it does not count" in page.text
+
+
+@pytest.mark.req("S6.1", "S6.2")
+def test_designs_and_scorecards_round_trip_as_plain_data(
+    client: TestClient, holders: None, session_factory: sessionmaker[Session]
+) -> None:
+    h = designed(client)
+    assign(client, h)
+    sc = scorecard_of(client, "E003")
+    r = client.patch(
+        f"/api/v1/scorecards/{sc['id']}/items/{item(sc, 'response_time')['id']}",
+        json={"version": sc["version"], "weight": 20, "note": "重点跟进"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    with unit_of_work(session_factory) as db:
+        pos = org.get_position_by_code(db, "OPS-AG")
+        exported = positions.design_of(db, pos)
+        twin = org.create_position(
+            db, SYSTEM_PRINCIPAL, code="OPS-AG2", name="运营专员二", department_code="OPS"
+        )
+        positions.save_position_design(db, SYSTEM_PRINCIPAL, twin, exported)
+        assert positions.design_of(db, twin) == exported
+        b1 = org.get_employee_by_number(db, SYSTEM_PRINCIPAL, number="E003")
+        card = personal.find_scorecard(db, b1, "2026")
+        assert card is not None
+        plain = personal_io.scorecard_of(card)
+        assert [(i.card, i.inherited, i.adjusted) for i in plain.items][:2] == [
+            ("on_time_delivery_rate", True, False),
+            ("safety_incidents", True, False),
+        ]
+        again = personal_io.save_scorecard(db, SYSTEM_PRINCIPAL, b1, "2027", plain)
+        assert personal_io.scorecard_of(again) == plain
+        bad = plain.model_copy(update={"position": "NOPE"})
+        with pytest.raises(ValidationFailed) as refused:
+            personal_io.save_scorecard(db, SYSTEM_PRINCIPAL, b1, "2028", bad)
+        fields = {p.field for p in refused.value.problems}
+        assert {"position", "items[0].inherited"} <= fields

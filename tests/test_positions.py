@@ -41,7 +41,12 @@ def set_up(factory: sessionmaker[Session]) -> None:
             category=CustomerCategory.key_account,
         )  # fmt: skip
         customers.create_customer(
-            db, SYSTEM_PRINCIPAL, code="END", name="终端用户", name_en="End users", category=CustomerCategory.end_user
+            db,
+            SYSTEM_PRINCIPAL,
+            code="END",
+            name="终端用户",
+            name_en="End users",
+            category=CustomerCategory.end_user,
         )
         customers.create_customer(
             db, SYSTEM_PRINCIPAL, code="FIN-C", name="财务部", name_en="Finance department",
@@ -76,7 +81,9 @@ def design(**changes: Any) -> dict[str, Any]:
                 "name": "按时提交运营数据",
                 "name_en": "Hand in operating data on time",
                 "customers": ["FIN-C"],
-                "outputs": [{"name": "准确的运营报表", "indicator": {"card": "budget_variance", "weight": 25}}],
+                "outputs": [
+                    {"name": "准确的运营报表", "indicator": {"card": "budget_variance", "weight": 25}}
+                ],
             },
         ],
         "other_indicators": [{"card": "collection_cycle", "role": "collaboration", "weight": 10}],
@@ -160,7 +167,9 @@ def test_six_responsibilities_are_saved_as_a_draft_with_a_finding_and_its_fix(
 
 
 @pytest.mark.req("S6.1")
-def test_three_outputs_are_refused_naming_the_path_and_nothing_is_stored(client: TestClient, setup: None) -> None:
+def test_three_outputs_are_refused_naming_the_path_and_nothing_is_stored(
+    client: TestClient, setup: None
+) -> None:
     h = as_user(client, "hr")
     body = design()
     body["responsibilities"][1]["outputs"] += [{"name": "产出二"}, {"name": "产出三"}]
@@ -174,7 +183,9 @@ def test_three_outputs_are_refused_naming_the_path_and_nothing_is_stored(client:
 
 
 @pytest.mark.req("S6.1")
-def test_weights_of_90_are_reported_with_the_sum_and_which_way_to_move(client: TestClient, setup: None) -> None:
+def test_weights_of_90_are_reported_with_the_sum_and_which_way_to_move(
+    client: TestClient, setup: None
+) -> None:
     h = as_user(client, "hr")
     body = design()
     body["other_indicators"] = []
@@ -200,7 +211,11 @@ def test_missing_customers_core_indicators_and_incomplete_cards_are_findings(
     assert "names no customer" in findings["responsibilities[2].customers"]["message"]
     assert "no core indicator" in findings["responsibilities[2].outputs[0].indicator"]["message"]
     draft = findings["other_indicators[0]"]
-    assert draft["severity"] == "warning" and "Definition" in draft["message"] and "Data owner" in draft["message"]
+    assert (
+        draft["severity"] == "warning"
+        and "Definition" in draft["message"]
+        and "Data owner" in draft["message"]
+    )
 
 
 @pytest.mark.req("S6.1")
@@ -212,13 +227,17 @@ def test_unknown_codes_a_card_used_twice_and_a_core_outside_an_output_are_refuse
     body["responsibilities"][0]["customers"] = ["NOPE"]
     body["responsibilities"][1]["outputs"][0]["indicator"]["card"] = "on_time_delivery_rate"
     body["other_indicators"][0]["role"] = "core"
-    body["responsibilities"][2]["outputs"][0]["indicator"]["candidate"] = {"department": "OPS", "indicator": "x"}
+    body["responsibilities"][2]["outputs"][0]["indicator"]["candidate"] = {
+        "department": "OPS",
+        "indicator": "x",
+    }
     r = save(client, h, body)
     assert r.status_code == 422
     problems = {p["field"]: p["message"] for p in r.json()["error"]["problems"]}
     assert 'Unknown customer code "NOPE"' in problems["responsibilities[0].customers[0]"]
-    assert "already on this position at responsibilities[0].outputs[0].indicator" in (
-        problems["responsibilities[1].outputs[0].indicator.card"]
+    assert (
+        "already on this position at responsibilities[0].outputs[0].indicator"
+        in (problems["responsibilities[1].outputs[0].indicator.card"])
     )
     assert "quality or collaboration" in problems["other_indicators[0].role"]
     assert 'no candidate "x"' in problems["responsibilities[2].outputs[0].indicator.candidate.indicator"]
@@ -261,7 +280,8 @@ def test_the_position_pages_show_the_tree_and_edit_it_piece_by_piece(client: Tes
     form = {"csrf_token": h["X-CSRF-Token"], "version": str(version)}
     r = client.post(
         f"/positions/{pid}/responsibilities",
-        data=form | {"name": "保障订单准时交付", "name_en": "Deliver orders on time", "customer": ["KA", "END"]},
+        data=form
+        | {"name": "保障订单准时交付", "name_en": "Deliver orders on time", "customer": ["KA", "END"]},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text

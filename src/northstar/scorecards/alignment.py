@@ -25,6 +25,7 @@ from northstar.scorecards.alignment_rows import (
     Rows,
     candidate_named,
     chain_named,
+    department_line,
     dept_named,
     href_candidate,
     href_item,
@@ -67,16 +68,6 @@ VALUE, OBJECTIVE, INDICATOR, TEAM, ITEM = (
 
 
 # --- links (S6.4) -------------------------------------------------------------------------------
-
-
-def _ancestors(dept: Department) -> list[Department]:
-    """``dept`` and every department above it, nearest first."""
-    out: list[Department] = []
-    node: Department | None = dept
-    while node is not None and node not in out:
-        out.append(node)
-        node = node.parent
-    return out
 
 
 def _item_entity(item: ScorecardItem) -> str:
@@ -136,7 +127,7 @@ def link_item(
             item=item_named(item),
         )
     if candidate is not None:
-        allowed = _ancestors(person.department)
+        allowed = department_line(person.department)
         if candidate.department not in allowed:
             raise _refuse(
                 N_(
@@ -229,8 +220,8 @@ def _check_team_link(item: ScorecardItem, team: TeamIndicator) -> None:
     if team.card_id != item.card_id or team.period != item.scorecard.period:
         raise _refuse(
             N_(
-                "{item} is not the team indicator {team} ({period}): link the item of the same indicator "
-                "card and period."
+                "{item} does not measure the team indicator {team} of {period}: link the person's item of "
+                "the same indicator card and period."
             ),
             "team_indicator_id",
             item=item_named(item),
@@ -580,13 +571,14 @@ def fix_options(result: Alignment, brk: Break) -> list[tuple[str, Named]]:
         item = rows.items[brk.subject_id]
         emp, period = item.scorecard.employee, item.scorecard.period
         line = _line(rows, emp.department_id)
-        cands = [c for c in rows.candidates.values() if c.department_id in line]
-        out += [cand(c) for c in sorted(cands, key=lambda c: (not c.core, line.index(c.department_id), c.id))]
-        out += [
-            (f"{UP_ITEM}:{i.id}", item_named(i))
-            for i in rows.items.values()
-            if i.scorecard.employee_id == emp.manager_id and i.scorecard.period == period
-        ]
+        cands = [c for d in line for c in rows.candidates_of.get(d, [])]
+        out += [cand(c) for c in sorted(cands, key=lambda c: not c.core)]
+        if emp.manager_id is not None:
+            out += [
+                (f"{UP_ITEM}:{i.id}", item_named(i))
+                for i in rows.items_of.get(emp.manager_id, [])
+                if i.scorecard.period == period
+            ]
         out += [
             (f"{UP_TEAM}:{t.id}", team_named(t))
             for t in rows.teams.values()
@@ -597,6 +589,7 @@ def fix_options(result: Alignment, brk: Break) -> list[tuple[str, Named]]:
     elif brk.subject == UP_CANDIDATE and brk.subject_id in rows.candidates:
         subject = rows.candidates[brk.subject_id]
         out += [(f"{UP_OBJECTIVE}:{o.id}", objective_named(o)) for o in rows.objectives.values()]
-        above = _line(rows, subject.department_id)[1:]
-        out += [cand(c) for c in rows.candidates.values() if c.department_id in above]
+        out += [
+            cand(c) for d in _line(rows, subject.department_id)[1:] for c in rows.candidates_of.get(d, [])
+        ]
     return out

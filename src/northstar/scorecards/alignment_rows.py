@@ -74,6 +74,16 @@ def chain_named(parts: Sequence[Named]) -> Named:
     return Named(" → ".join(str(p) for p in parts), " → ".join(p.zh for p in parts))
 
 
+def department_line(dept: Department) -> list[Department]:
+    """``dept`` and every department above it, nearest first."""
+    out: list[Department] = []
+    node: Department | None = dept
+    while node is not None and node not in out:
+        out.append(node)
+        node = node.parent
+    return out
+
+
 def href_value(record_id: int) -> str:
     return f"/strategy/{record_id}#priorities"
 
@@ -120,6 +130,8 @@ class Rows:
     cand_children: dict[int, list[KpiCandidate]] = field(default_factory=dict)
     teams_by_candidate: dict[int, list[TeamIndicator]] = field(default_factory=dict)
     items_under: dict[tuple[str, int], list[ScorecardItem]] = field(default_factory=dict)
+    items_of: dict[int, list[ScorecardItem]] = field(default_factory=dict)  # by employee
+    candidates_of: dict[int, list[KpiCandidate]] = field(default_factory=dict)  # by department
 
     def index(self) -> None:
         by_obj: dict[int, list[KpiCandidate]] = defaultdict(list)
@@ -134,10 +146,16 @@ class Rows:
             if team.candidate_id is not None:
                 teams[team.candidate_id].append(team)
         under: dict[tuple[str, int], list[ScorecardItem]] = defaultdict(list)
+        items_of: dict[int, list[ScorecardItem]] = defaultdict(list)
         for item in self.items.values():
             up = item_up(item)
             if up is not None:
                 under[up].append(item)
+            items_of[item.scorecard.employee_id].append(item)
+        candidates_of: dict[int, list[KpiCandidate]] = defaultdict(list)
+        for cand in self.candidates.values():
+            candidates_of[cand.department_id].append(cand)
+        self.items_of, self.candidates_of = dict(items_of), dict(candidates_of)
         self.cand_by_objective, self.cand_children = dict(by_obj), dict(children)
         self.teams_by_candidate, self.items_under = dict(teams), dict(under)
 

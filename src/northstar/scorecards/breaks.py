@@ -197,7 +197,9 @@ class _Finder:
                     {
                         "rank": p.rank,
                         "driver": Named(drv.name.en, drv.name.zh) if drv else p.driver_code,
-                        "customers": Named(who.name_en or who.name, who.name) if who else "—",
+                        "customers": Named(who.name_en or who.name, who.name)
+                        if who
+                        else Label(N_("every customer")),
                     },
                 )
             )

@@ -80,7 +80,7 @@ def save_scorecard(
                 )
             )
     pis = {pi.card.code: pi for pi in positions.indicators_of(db, position)} if position else {}
-    codes = {i.card for i in data.items} | {i.parent.card for i in data.items if i.parent}
+    codes = {i.card for i in data.items}
     cards = {c.code: c for c in db.scalars(select(IndicatorCard).where(IndicatorCard.code.in_(codes)))}
     rows: list[dict[str, object]] = []
     seen: set[str] = set()
@@ -116,7 +116,7 @@ def save_scorecard(
                     field=f"{path}.inherited",
                 )
             )
-        row["adjusted"] = item.adjusted or not item.inherited
+        row["adjusted"] = item.adjusted
         try:
             row["candidate"] = (
                 positions.resolve_candidate(db, item.candidate, path=f"{path}.candidate")

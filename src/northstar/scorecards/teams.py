@@ -23,14 +23,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from northstar import audit
-from northstar.db import check_version, plain, touch
+from northstar.db import check_version, plain, touch, utcnow
 from northstar.errors import N_, Conflict, Named, NotFound, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department, Employee
 from northstar.pools.models import KpiCandidate
 from northstar.positions.models import IndicatorRole, PositionIndicator
 from northstar.positions.schemas import PERIOD_PATTERN
-from northstar.scorecards.alignment_rows import candidate_named, dept_named, objective_named
+from northstar.scorecards.alignment_rows import candidate_named, department_line, dept_named, objective_named
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator, TeamMember
 from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.security.scope import (
@@ -119,15 +119,6 @@ def _item_weight(raw: Decimal | int | str) -> Decimal:
     return weight
 
 
-def _ancestors(dept: Department) -> list[Department]:
-    out: list[Department] = []
-    node: Department | None = dept
-    while node is not None and node not in out:
-        out.append(node)
-        node = node.parent
-    return out
-
-
 def _check(
     db: Session,
     department: Department,
@@ -196,7 +187,7 @@ def _check(
     )
     if len(parsed) == len(members) and members and total != HUNDRED:
         problems.append(Problem(share_message, {"total": total}, field="shares"))
-    if candidate is not None and candidate.department not in _ancestors(department):
+    if candidate is not None and candidate.department not in department_line(department):
         problems.append(
             Problem(
                 N_(
@@ -346,7 +337,7 @@ def save_team_indicator(
         kept.append(member)
     team.members = kept
     if not creating:
-        touch(team, "members")
+        touch(team, "period")  # a column, so that the UPDATE runs and the version moves on
     db.flush()
     audit.record(
         db,
@@ -420,7 +411,7 @@ def _link_items(
         if old != link:
             changes[f"{team.card.code}.link"] = (old, link)
         if changes:
-            touch(sc, "items")
+            sc.updated_at = utcnow()  # an UPDATE of the scorecard: its version moves on
         db.flush()
         wanted.add(item.id)
         audit.record(
@@ -435,7 +426,7 @@ def _link_items(
     for item in db.scalars(select(ScorecardItem).where(ScorecardItem.team_indicator_id == team.id)):
         if item.id not in wanted:
             item.team_indicator = None
-            touch(item.scorecard, "items")
+            item.scorecard.updated_at = utcnow()
             audit.record(
                 db,
                 principal.actor,
@@ -493,7 +484,7 @@ def evaluate_contributions(
             changes={"contribution": (old, member.contribution)},
             reason=reason,
         )
-    touch(team, "members")
+    touch(team, "period")  # a column, so that the UPDATE runs and the version moves on
     db.flush()
     return team
 
@@ -588,11 +579,13 @@ def team_view(db: Session, principal: Principal, team: TeamIndicator) -> TeamVie
 
 def department_people(db: Session, principal: Principal, department: Department) -> list[Employee]:
     """The current people of ``department`` and the departments below it that ``principal`` may see."""
+    # the subtree as ids first: the scope filter of a manager is itself a department-tree CTE
+    inside = list(db.scalars(department_subtree([department.id])))
     return list(
         db.scalars(
             select(Employee)
             .where(
-                Employee.department_id.in_(department_subtree([department.id])),
+                Employee.department_id.in_(inside),
                 employee_filter(principal),
                 or_(Employee.end_date.is_(None), Employee.end_date >= date.today()),
             )
@@ -603,7 +596,7 @@ def department_people(db: Session, principal: Principal, department: Department)
 
 def candidates_for(db: Session, department: Department) -> list[KpiCandidate]:
     """The department indicators a team of ``department`` may serve: its own and those above it."""
-    ids = [d.id for d in _ancestors(department)]
+    ids = [d.id for d in department_line(department)]
     return list(
         db.scalars(
             select(KpiCandidate)

@@ -27,8 +27,11 @@ from northstar.indicators.models import IndicatorCard
 from northstar.indicators.service import to_card_in
 from northstar.journey.models import JourneyStage, Process, Responsibility, SharedIndicator, Touchpoint
 from northstar.pools.models import KpiCandidate
+from northstar.positions import service as positions
 from northstar.positions.models import PositionIndicator, PositionResponsibility
+from northstar.positions.service import candidate_ref
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
+from northstar.scorecards.personal_io import scorecard_of
 from northstar.strategy.models import Objective, ObjectiveLink, StrategyRecord
 from northstar.workspace import document as d
 
@@ -41,17 +44,6 @@ def touchpoint_ref(tp: Touchpoint) -> d.TouchpointRef:
     return d.TouchpointRef(
         stage=tp.stage.code, name=tp.name, segment=tp.stage.segment.code if tp.stage.segment else None
     )
-
-
-def candidate_ref(c: KpiCandidate) -> d.CandidateRef:
-    return d.CandidateRef(department=c.department.code, indicator=candidate_key(c))
-
-
-def candidate_key(c: KpiCandidate) -> str:
-    """A candidate's key within its pool: its card, else its catalogue indicator, else its name."""
-    if c.card is not None:
-        return c.card.code
-    return c.indicator_code or c.name
 
 
 def export_design(db: Session) -> d.WorkspaceDoc:
@@ -311,49 +303,14 @@ def _pools(db: Session) -> list[d.PoolDoc]:
 
 
 def _positions(db: Session) -> list[d.PositionDoc]:
-    resps: dict[int, list[PositionResponsibility]] = defaultdict(list)
-    for r in db.scalars(select(PositionResponsibility).order_by(PositionResponsibility.rank)):
-        resps[r.position_id].append(r)
-    inds: dict[int, list[PositionIndicator]] = defaultdict(list)
-    for i in db.scalars(select(PositionIndicator).order_by(PositionIndicator.id)):
-        inds[i.position_id].append(i)
-    positions = {}
-    for pid in resps.keys() | inds.keys():
-        first = (resps.get(pid) or inds.get(pid) or [])[0]
-        positions[pid] = first.position
-    out = []
-    for pid, pos in sorted(positions.items(), key=lambda kv: kv[1].code):
-        numbering = {
-            o.id: f"{ri}.{oi}"
-            for ri, r in enumerate(resps.get(pid, []), start=1)
-            for oi, o in enumerate(r.outputs, start=1)
-        }
-        out.append(
-            d.PositionDoc(
-                position=pos.code,
-                responsibilities=[
-                    d.ResponsibilityDoc(
-                        name=r.name,
-                        name_en=r.name_en,
-                        description=r.description,
-                        customers=sorted(c.code for c in r.customers),
-                        outputs=[d.OutputDoc(name=o.name, name_en=o.name_en) for o in r.outputs],
-                    )
-                    for r in resps.get(pid, [])
-                ],
-                indicators=[
-                    d.PositionIndicatorDoc(
-                        card=i.card.code,
-                        role=i.role,
-                        weight=plain(Decimal(i.weight)),
-                        output=numbering.get(i.output_id) if i.output_id else None,
-                        candidate=candidate_ref(i.candidate) if i.candidate else None,
-                    )
-                    for i in inds.get(pid, [])
-                ],
-            )
-        )
-    return out
+    designed = set(db.scalars(select(PositionResponsibility.position_id))) | set(
+        db.scalars(select(PositionIndicator.position_id))
+    )
+    return [
+        d.PositionDoc(position=pos.code, **positions.design_of(db, pos).model_dump())
+        for pos in positions.get_positions(db)
+        if pos.id in designed
+    ]
 
 
 def _teams(db: Session) -> list[d.TeamDoc]:
@@ -380,42 +337,11 @@ def _teams(db: Session) -> list[d.TeamDoc]:
 
 
 def _scorecards(db: Session) -> list[d.ScorecardDoc]:
-    cards = list(db.scalars(select(PersonalScorecard)))
-    items = {i.id: i for sc in cards for i in sc.items}
-    owner = {sc.id: sc for sc in cards}
-    out = []
-    for sc in sorted(cards, key=lambda s: (s.employee.number, s.period)):
-        docs = []
-        for i in sc.items:
-            parent = items.get(i.parent_item_id) if i.parent_item_id else None
-            docs.append(
-                d.ItemDoc(
-                    card=i.card.code,
-                    role=i.role,
-                    weight=plain(Decimal(i.weight)),
-                    inherited=i.position_indicator_id is not None,
-                    adjusted=i.adjusted,
-                    candidate=candidate_ref(i.candidate) if i.candidate else None,
-                    parent=d.ItemRef(
-                        employee=owner[parent.scorecard_id].employee.number,
-                        period=owner[parent.scorecard_id].period,
-                        card=parent.card.code,
-                    )
-                    if parent
-                    else None,
-                    team=i.team_indicator.card.code if i.team_indicator else None,
-                    note=i.note,
-                )
-            )
-        out.append(
-            d.ScorecardDoc(
-                employee=sc.employee.number,
-                period=sc.period,
-                position=sc.position.code if sc.position else None,
-                items=docs,
-            )
-        )
-    return out
+    cards = sorted(db.scalars(select(PersonalScorecard)), key=lambda sc: (sc.employee.number, sc.period))
+    return [
+        d.ScorecardDoc(employee=sc.employee.number, period=sc.period, **scorecard_of(sc).model_dump())
+        for sc in cards
+    ]
 
 
-__all__ = ["candidate_key", "candidate_ref", "export_design", "touchpoint_ref"]
+__all__ = ["export_design", "touchpoint_ref"]

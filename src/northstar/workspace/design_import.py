@@ -21,18 +21,20 @@ from northstar.indicators import service as indicators
 from northstar.indicators.models import IndicatorCard
 from northstar.journey import service as journey
 from northstar.journey.models import JourneyStage, Process, Touchpoint
-from northstar.org.models import Department
-from northstar.org.service import get_department_by_code
+from northstar.org.service import get_department_by_code, get_employee_by_number, get_position_by_code
 from northstar.pools import service as pools
 from northstar.pools.models import KpiCandidate
+from northstar.positions import service as positions
 from northstar.positions.models import PositionResponsibility
+from northstar.positions.schemas import CandidateRef
+from northstar.scorecards import personal_io
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
+from northstar.scorecards.schemas import ScorecardIn
 from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.strategy import scorecard
 from northstar.strategy import service as strategy
 from northstar.strategy.models import Objective, StrategyRecord
 from northstar.workspace import document as d
-from northstar.workspace.design_export import candidate_key
 
 #: tables that hold a design; the file is only imported where all of them are empty
 _DESIGN_TABLES = (
@@ -126,24 +128,11 @@ class _Context:
     touchpoints: dict[tuple[str | None, str, str], Touchpoint] = field(default_factory=dict)
     stages: dict[tuple[str | None, str], JourneyStage] = field(default_factory=dict)
 
-    def candidate(self, ref: d.CandidateRef, path: str) -> KpiCandidate | None:
-        """A pool candidate by department code and card / indicator code (or name)."""
-        found = None
-        for c in self.db.scalars(
-            select(KpiCandidate)
-            .join(Department, KpiCandidate.department_id == Department.id)
-            .where(Department.code == ref.department)
-        ):
-            if candidate_key(c) == ref.indicator:
-                found = c
-        if found is None:
-            self.problems.add(
-                path,
-                N_('No indicator "{indicator}" in the KPI pool of {department}: check both codes.'),
-                indicator=ref.indicator,
-                department=ref.department,
-            )
-        return found
+    def candidate(self, ref: CandidateRef, path: str) -> KpiCandidate | None:
+        """A pool candidate by department code and indicator (or card) code."""
+        with self.problems.at(path):
+            return positions.resolve_candidate(self.db, ref, path="")
+        return None
 
     def touchpoint(self, ref: d.TouchpointRef, path: str) -> Touchpoint | None:
         tp = self.touchpoints.get((ref.segment, ref.stage, ref.name))
@@ -584,6 +573,35 @@ def _pools(ctx: _Context, doc: d.WorkspaceDoc) -> None:
                     pools.set_parent_candidate(ctx.db, ctx.principal, cand, parent)
 
 
+def _positions(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    for i, pd in enumerate(doc.positions):
+        path = f"positions[{i}]"
+        with ctx.problems.at(path):
+            pos = get_position_by_code(ctx.db, pd.position)
+            positions.save_position_design(
+                ctx.db, ctx.principal, pos, d.PositionDesignIn(**pd.model_dump(exclude={"position"}))
+            )
+
+
+def _scorecards(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    """Personal scorecards in two passes: links to another person's item (a manager's) need that
+    person's scorecard to exist first."""
+    for second in (False, True):
+        for i, sd in enumerate(doc.scorecards):
+            linked = any(it.parent for it in sd.items)
+            if second and not linked:
+                continue
+            data = ScorecardIn(**sd.model_dump(exclude={"employee", "period"}))
+            if not second and linked:
+                data = ScorecardIn(
+                    position=data.position,
+                    items=[it.model_copy(update={"parent": None}) for it in data.items],
+                )
+            with ctx.problems.at(f"scorecards[{i}]"):
+                employee = get_employee_by_number(ctx.db, ctx.principal, number=sd.employee)
+                personal_io.save_scorecard(ctx.db, ctx.principal, employee, sd.period, data)
+
+
 _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _segments,
     _customers,
@@ -596,4 +614,6 @@ _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _strategy,
     _scorecard,
     _pools,
+    _positions,
+    _scorecards,
 ]

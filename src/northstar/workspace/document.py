@@ -18,7 +18,8 @@ from northstar.customers.models import CustomerCategory, Market
 from northstar.indicators.schemas import CardIn
 from northstar.journey.models import ResponsibilityRole
 from northstar.pools.models import CandidateSource, Tier
-from northstar.positions.models import IndicatorRole
+from northstar.positions.schemas import CandidateRef, PositionDesignIn
+from northstar.scorecards.schemas import ScorecardIn
 from northstar.strategy.models import Perspective
 
 FORMAT = 1
@@ -34,21 +35,6 @@ class TouchpointRef(_Doc):
     stage: str
     name: str
     segment: str | None = None
-
-
-class CandidateRef(_Doc):
-    """A department KPI-pool candidate by department code and its card (or library indicator) code."""
-
-    department: str
-    indicator: str
-
-
-class ItemRef(_Doc):
-    """An item of someone's personal scorecard: employee number, period and card code."""
-
-    employee: str
-    period: str
-    card: str
 
 
 class CustomerDoc(_Doc):
@@ -243,56 +229,18 @@ class PoolDoc(_Doc):
     candidates: list[CandidateDoc]
 
 
-class OutputDoc(_Doc):
-    name: str
-    name_en: str = ""
+class PositionDoc(PositionDesignIn):
+    """A position designed by the key-responsibility-output method (S6.1): responsibilities with
+    the customers they serve, 1–2 outputs each with its one core indicator, supporting indicators."""
+
+    position: str = Field(description="position code")
 
 
-class ResponsibilityDoc(_Doc):
-    name: str
-    name_en: str = ""
-    description: str = ""
-    customers: list[str] = Field(default_factory=list)
-    outputs: list[OutputDoc] = Field(default_factory=list)
-
-
-class PositionIndicatorDoc(_Doc):
-    card: str
-    role: IndicatorRole = IndicatorRole.core
-    weight: Decimal
-    #: "responsibility number.output number", both counted from 1 (e.g. "2.1")
-    output: str | None = None
-    candidate: CandidateRef | None = None
-
-
-class PositionDoc(_Doc):
-    """A position designed by the key-responsibility-output method (S6.1)."""
-
-    position: str
-    responsibilities: list[ResponsibilityDoc] = Field(default_factory=list)
-    indicators: list[PositionIndicatorDoc] = Field(default_factory=list)
-
-
-class ItemDoc(_Doc):
-    card: str
-    role: IndicatorRole = IndicatorRole.core
-    weight: Decimal
-    inherited: bool = False
-    adjusted: bool = False
-    candidate: CandidateRef | None = None
-    parent: ItemRef | None = None
-    #: the team indicator, by its card code (same department subtree and period)
-    team: str | None = None
-    note: str = ""
-
-
-class ScorecardDoc(_Doc):
+class ScorecardDoc(ScorecardIn):
     """An employee's personal scorecard for a period (S6.2)."""
 
-    employee: str
+    employee: str = Field(description="employee number")
     period: str
-    position: str | None = None
-    items: list[ItemDoc] = Field(default_factory=list)
 
 
 class MemberDoc(_Doc):
