@@ -480,3 +480,14 @@ def test_an_employee_sees_the_chain_above_them_without_the_managers_item(
     assert "王经理" not in str(tree)
     r = client.post(f"/api/v1/alignment/items/{chain['a1_item']}/link", json={}, headers=_as(client, "emp"))
     assert r.status_code == 403
+
+
+@pytest.mark.req("S6.4")
+def test_without_a_strategy_record_the_page_says_where_the_tree_starts(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    build_small_org(session_factory)
+    _as(client, "exec")
+    page = client.get("/alignment?lang=en")
+    assert page.status_code == 200
+    assert "There is no strategy record yet: the tree starts from the customer values" in page.text

@@ -4,7 +4,7 @@ in the file (``segments[2].proposition.drivers[1].driver``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +27,7 @@ from northstar.pools.models import KpiCandidate
 from northstar.positions import service as positions
 from northstar.positions.models import PositionResponsibility
 from northstar.positions.schemas import CandidateRef
-from northstar.scorecards import personal_io
+from northstar.scorecards import personal_io, teams
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
 from northstar.scorecards.schemas import ScorecardIn
 from northstar.security.principal import DESIGN_ROLES, Principal
@@ -128,6 +128,14 @@ class _Context:
     touchpoints: dict[tuple[str | None, str, str], Touchpoint] = field(default_factory=dict)
     stages: dict[tuple[str | None, str], JourneyStage] = field(default_factory=dict)
 
+    def load_journeys(self) -> None:
+        """Know the stored journeys' stages and touchpoints by their file references."""
+        for st in self.db.scalars(select(JourneyStage)):
+            seg = st.segment.code if st.segment else None
+            self.stages[(seg, st.code)] = st
+            for tp in st.touchpoints:
+                self.touchpoints[(seg, st.code, tp.name)] = tp
+
     def candidate(self, ref: CandidateRef, path: str) -> KpiCandidate | None:
         """A pool candidate by department code and indicator (or card) code."""
         with self.problems.at(path):
@@ -179,6 +187,23 @@ def import_design(db: Session, principal: Principal, doc: d.WorkspaceDoc) -> dic
         "teams": len(doc.teams),
         "scorecards": len(doc.scorecards),
     }
+
+
+def import_sections(db: Session, principal: Principal, doc: d.WorkspaceDoc, sections: Sequence[str]) -> None:
+    """Add some sections of a document to an existing design (the demo company builds its
+    scorecard this way on top of its customer value design); all or nothing like a full import."""
+    principal.require(*DESIGN_ROLES)
+    ctx = _Context(db, principal, PathProblems())
+    ctx.load_journeys()
+    steps = {step.__name__.lstrip("_"): step for step in _STEPS}
+    for name in sections:
+        steps[name](ctx, doc)
+    if ctx.problems.items:
+        raise ValidationFailed(
+            N_("Nothing was imported: {count} problem(s) found. Fix them and import the file again."),
+            problems=ctx.problems.items,
+            count=len(ctx.problems.items),
+        )
 
 
 def validate_design(db: Session, principal: Principal, doc: d.WorkspaceDoc) -> None:
@@ -583,6 +608,31 @@ def _positions(ctx: _Context, doc: d.WorkspaceDoc) -> None:
             )
 
 
+def _teams(ctx: _Context, doc: d.WorkspaceDoc) -> None:
+    """Team indicators with each member's share and contribution (S6.5)."""
+    for i, td in enumerate(doc.teams):
+        path = f"teams[{i}]"
+        candidate = ctx.candidate(td.candidate, f"{path}.candidate") if td.candidate else None
+        with ctx.problems.at(path):
+            dept = get_department_by_code(ctx.db, td.department)
+            card = indicators.get_card_by_code(ctx.db, td.card)
+            members = [
+                (get_employee_by_number(ctx.db, ctx.principal, number=m.employee), m.share, m.contribution)
+                for m in td.members
+            ]
+            teams.save_team_indicator(
+                ctx.db,
+                ctx.principal,
+                dept,
+                card,
+                td.period,
+                members,
+                candidate,
+                name=td.name,
+                name_en=td.name_en,
+            )
+
+
 def _scorecards(ctx: _Context, doc: d.WorkspaceDoc) -> None:
     """Personal scorecards in two passes: links to another person's item (a manager's) need that
     person's scorecard to exist first."""
@@ -615,5 +665,6 @@ _STEPS: list[Callable[[_Context, d.WorkspaceDoc], None]] = [
     _scorecard,
     _pools,
     _positions,
+    _teams,
     _scorecards,
 ]
