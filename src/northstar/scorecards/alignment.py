@@ -145,7 +145,7 @@ def link_item(
                 ),
             )
     if parent_item is not None:
-        _check_parent_item(item, parent_item)
+        check_parent_item(item, parent_item)
     if team_indicator is not None:
         _check_team_link(item, team_indicator)
     old = _item_target(item)
@@ -167,7 +167,8 @@ def link_item(
     return item
 
 
-def _check_parent_item(item: ScorecardItem, parent: ScorecardItem) -> None:
+def check_parent_item(item: ScorecardItem, parent: ScorecardItem) -> None:
+    """Refuse a parent on the same scorecard, of another period, or one that closes a loop."""
     if parent.scorecard_id == item.scorecard_id:
         raise _refuse(
             N_(

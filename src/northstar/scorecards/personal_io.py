@@ -13,6 +13,7 @@ from northstar.errors import N_, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department, Employee, Position
 from northstar.positions import service as positions
+from northstar.scorecards.alignment import check_parent_item
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator
 from northstar.scorecards.schemas import ItemRef, ScorecardIn, ScorecardItemIn, TeamRef
 from northstar.scorecards.service import (
@@ -152,6 +153,21 @@ def save_scorecard(
             setattr(it, key, value)
         items.append(it)
     sc.items = items
+    for it in items:
+        if it.parent_item is not None:
+            try:
+                check_parent_item(it, it.parent_item)
+            except ValidationFailed as exc:
+                problems += [
+                    Problem(p.message, p.params, field=f"items[{items.index(it)}].parent")
+                    for p in exc.problems
+                ]
+    if problems:
+        raise ValidationFailed(
+            N_("The scorecard of {name} cannot be saved: fix the problems listed."),
+            problems=problems,
+            name=employee.name,
+        )
     db.flush()
     audit.record(
         db,

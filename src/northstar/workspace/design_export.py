@@ -269,7 +269,7 @@ def _pools(db: Session) -> list[d.PoolDoc]:
             select(Objective, StrategyRecord.period).join(
                 StrategyRecord, Objective.record_id == StrategyRecord.id
             )
-        ).tuples()
+        )
     }
     cands = list(db.scalars(select(KpiCandidate).order_by(KpiCandidate.id)))
     by_id = {c.id: c for c in cands}

@@ -423,7 +423,7 @@ def _strategy(ctx: _Context, doc: d.WorkspaceDoc) -> None:
             )
         if rec is None:
             continue
-        with ctx.problems.at(f"{path}.priorities"):
+        with ctx.problems.at(path):
             strategy.save_priorities(
                 ctx.db,
                 ctx.principal,
@@ -506,7 +506,7 @@ def _pools(ctx: _Context, doc: d.WorkspaceDoc) -> None:
             select(Objective, StrategyRecord.period).join(
                 StrategyRecord, Objective.record_id == StrategyRecord.id
             )
-        ).tuples()
+        )
     }
     links: list[tuple[str, KpiCandidate, d.CandidateDoc]] = []
     for i, pd in enumerate(doc.pools):
