@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from northstar import audit
 from northstar.audit import AuditLog
-from northstar.demo import value
+from northstar.demo import scorecard, value
 from northstar.errors import N_, NorthstarError
 from northstar.org.io import import_tables
 from northstar.org.models import Department, Employee
@@ -441,6 +441,7 @@ def load(db: Session, *, today: date | None = None) -> list[DemoLogin]:
         )
         logins.append(DemoLogin(username, role, password, number))
     value.load(db)
+    scorecard.load(db, today=today)
     audit.record(
         db,
         SYSTEM_PRINCIPAL.actor,

@@ -18,14 +18,31 @@ from sqlalchemy.orm import Session
 
 from northstar.indicators import service as indicators
 from northstar.org.service import get_position_by_code
+from northstar.pools import service as pools
+from northstar.pools.models import Tier
+from northstar.positions import service as positions
+from northstar.positions.schemas import CandidateRef
 from northstar.scorecards import service as scorecards
 from northstar.security.principal import SYSTEM_PRINCIPAL
+from northstar.strategy import scorecard
+from northstar.strategy import service as strategy
 from northstar.workspace.design_import import import_sections, parse_document
 from northstar.workspace.document import WorkspaceDoc
 
 DESIGN_FILE = Path(__file__).with_name("scorecard.yaml")
 PERIOD = "2026"
 SECTIONS = ("cards", "scorecard", "pools", "positions", "teams")
+#: the suggestions the customer value design already put into pools (demo/value.py): answered,
+#: tiered and linked up here, where the enterprise objectives exist; they stay observed indicators
+SUGGESTIONS = (
+    ("CSC", "response_time", Tier.A, "C5"),
+    ("CSC", "resolution_rate", Tier.B, "P4"),
+    ("MFG", "on_time_delivery_rate", Tier.A, "P1"),
+    ("SCM", "on_time_delivery_rate", Tier.A, "P1"),
+    ("SCM", "plan_attainment_rate", Tier.B, "P1"),
+    ("QA", "first_pass_yield", Tier.A, "P2"),
+    ("RND", "requirement_to_delivery_cycle", Tier.B, "P3"),
+)
 
 
 def design() -> WorkspaceDoc:
@@ -55,6 +72,22 @@ def load(db: Session, *, today: date | None = None) -> dict[str, int]:
     for code in library_codes(doc):
         indicators.get_or_adopt_library_card(db, SYSTEM_PRINCIPAL, code)
     import_sections(db, SYSTEM_PRINCIPAL, doc, SECTIONS)
+    record = strategy.get_record_by_period(db, PERIOD)
+    for dept, code, tier, objective in SUGGESTIONS:
+        cand = positions.resolve_candidate(db, CandidateRef(department=dept, indicator=code))
+        pools.assess_candidate(
+            db,
+            SYSTEM_PRINCIPAL,
+            cand,
+            affects_value=True,
+            affects_note="客户价值主张的推荐指标",
+            perceivable=True,
+            perceivable_note="客户能直接感受到",
+            tier=tier,
+        )
+        pools.set_objective(
+            db, SYSTEM_PRINCIPAL, cand, scorecard.get_objective_by_code(db, record, objective)
+        )
     assigned = 0
     for pd in doc.positions:
         position = get_position_by_code(db, pd.position)

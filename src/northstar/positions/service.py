@@ -164,7 +164,7 @@ def _to_design(resps: list[PositionResponsibility], inds: list[PositionIndicator
                 name=r.name,
                 name_en=r.name_en,
                 description=r.description,
-                customers=[c.code for c in r.customers],
+                customers=sorted(c.code for c in r.customers),
                 outputs=outputs,
             )
         )

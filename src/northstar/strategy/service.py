@@ -50,6 +50,14 @@ def get_record(db: Session, *, record_id: int) -> StrategyRecord:
     return rec
 
 
+def get_record_by_period(db: Session, period: str) -> StrategyRecord:
+    """The strategy record of ``period``; NotFound names the period."""
+    rec = db.scalar(select(StrategyRecord).where(StrategyRecord.period == period))
+    if rec is None:
+        raise NotFound(N_("No strategy record for the period {period}."), period=period)
+    return rec
+
+
 def _check_horizon(years: int) -> None:
     if years not in HORIZONS:
         raise ValidationFailed(
