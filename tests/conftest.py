@@ -19,12 +19,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from northstar import migrate
+from northstar import (
+    migrate,
+    models,  # noqa: F401 - every table on the metadata, for the demo snapshot
+)
 from northstar.config import Settings
-from northstar.db import make_engine, make_session_factory, unit_of_work
+from northstar.db import Base, make_engine, make_session_factory, unit_of_work
 
 # Read lazily by get_settings(), which no import above calls: cheap argon2id hashes keep the suite
 # fast (test_security checks the production profile separately).
@@ -141,13 +144,53 @@ def anon_client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
+#: per backend: the demo's logins and every row it stored, taken after its first load
+_demo_snapshots: dict[str, tuple[list[Any], list[tuple[Table, list[dict[str, Any]]]]]] = {}
+
+
+def _snapshot(engine: Engine) -> list[tuple[Table, list[dict[str, Any]]]]:
+    with engine.connect() as conn:
+        return [
+            (t, [dict(r) for r in conn.execute(select(t)).mappings()]) for t in Base.metadata.sorted_tables
+        ]
+
+
+def _restore(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """Put the snapshot's rows back into an empty database, foreign keys checked at the end (the
+    department head ↔ employee cycle cannot be ordered)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        else:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for table, rows in snapshot:
+            if rows:
+                conn.execute(insert(table), rows)
+        if engine.dialect.name == "postgresql":
+            for table, rows in snapshot:
+                if rows and "id" in table.c and table.c.id.primary_key:
+                    conn.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), :n)"),
+                        {"n": max(r["id"] for r in rows)},
+                    )
+
+
 @pytest.fixture
-def demo(session_factory: sessionmaker[Session]) -> list[Any]:
-    """The demo company, loaded the way ``northstar demo load`` does it."""
+def demo(session_factory: sessionmaker[Session], db_url: str) -> list[Any]:
+    """The demo company, loaded the way ``northstar demo load`` does it — for real once per backend
+    and test session, then restored row for row (a full load takes about 15 s)."""
     from northstar.demo import company
 
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    engine = session_factory.kw["bind"]
+    if backend in _demo_snapshots:
+        logins, snapshot = _demo_snapshots[backend]
+        _restore(engine, snapshot)
+        return logins
     with unit_of_work(session_factory) as s:
-        return company.load(s)
+        logins = company.load(s)
+    _demo_snapshots[backend] = (logins, _snapshot(engine))
+    return logins
 
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')

@@ -175,7 +175,12 @@ def _processes(db: Session) -> list[d.ProcessDoc]:
                     name_en=s.name_en,
                     department=s.department.code,
                     stage=s.stage.code if s.stage else None,
-                    touchpoints=[touchpoint_ref(tp) for tp in s.touchpoints],
+                    touchpoints=[
+                        touchpoint_ref(tp)
+                        for tp in sorted(
+                            s.touchpoints, key=lambda tp: (tp.stage.position, tp.position, tp.id)
+                        )
+                    ],
                 )
                 for s in p.steps
             ],
