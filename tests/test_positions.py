@@ -122,7 +122,7 @@ def test_a_position_with_three_responsibilities_outputs_and_indicators_is_valid(
     assert out["findings"] == []
     assert out["weight_sum"] == "100"
     got = out["design"]
-    assert [x["customers"] for x in got["responsibilities"]] == [["KA"], ["KA", "END"], ["FIN-C"]]
+    assert [x["customers"] for x in got["responsibilities"]] == [["KA"], ["END", "KA"], ["FIN-C"]]
     assert got["responsibilities"][0]["outputs"][0]["indicator"]["card"] == "on_time_delivery_rate"
     assert got["responsibilities"][0]["outputs"][0]["supporting"][0]["role"] == "quality"
     assert got["other_indicators"][0]["role"] == "collaboration"
