@@ -156,7 +156,7 @@ def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsib
     live_server, browser, demo, request
 ):
     """The demo, as HR sees it: strategy record → key segment → its value proposition →
-    suggested indicators → one added to a department's KPI pool → the responsibility map."""
+    suggested indicators → one added to R&D's KPI pool → the responsibility map."""
     expect = playwright_api.expect
     ARTIFACTS.mkdir(exist_ok=True)
     tag = request.node.callspec.id
@@ -167,9 +167,9 @@ def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsib
     page.click("[data-testid=value-tabs] >> text=战略")
     priorities = page.locator("[data-testid=priority]")
     expect(priorities).to_have_count(5)
-    # problem resolution for the automotive key accounts: no indicator points at it yet
+    # problem resolution for the automotive key accounts: the scorecard design points indicators at it
     resolution = priorities.nth(4)
-    expect(resolution.locator("[data-testid=indicator-count]")).to_have_text("0")
+    expect(resolution.locator("[data-testid=indicator-count]")).not_to_have_text("0")
     page.screenshot(path=str(ARTIFACTS / f"value-strategy-zh-{tag}.png"), full_page=True)
 
     resolution.locator("a").click()
@@ -178,19 +178,13 @@ def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsib
     expect(drivers.first).to_contain_text("交付")
     expect(drivers.nth(2)).to_contain_text("问题解决")
     page.screenshot(path=str(ARTIFACTS / f"value-segment-zh-{tag}.png"), full_page=True)
-    suggestion = page.locator("[data-testid=suggestion][data-code=first_contact_resolution]")
-    expect(suggestion).to_contain_text("一次性解决率")
-    suggestion.locator("select[name=department_id]").select_option(label="客户服务中心")
+    suggestion = page.locator("[data-testid=suggestion][data-code=closure_cycle]")
+    expect(suggestion).to_contain_text("问题闭环周期")
+    suggestion.locator("select[name=department_id]").select_option(label="研发中心")
     suggestion.locator("button").click()
-    expect(page.locator("h1")).to_contain_text("客户服务中心")
-    expect(page.locator("[data-testid=candidate]", has_text="一次性解决率")).to_have_count(1)
+    expect(page.locator("h1")).to_contain_text("研发中心")
+    expect(page.locator("[data-testid=candidate]", has_text="问题闭环周期")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / f"value-pool-zh-{tag}.png"), full_page=True)
-
-    # back on the strategy record, the count followed the design
-    page.goto(f"{live_server}/strategy", wait_until="domcontentloaded")
-    expect(
-        page.locator("[data-testid=priority]").nth(4).locator("[data-testid=indicator-count]")
-    ).to_have_text("1")
 
     page.click("[data-testid=value-tabs] >> text=责任矩阵")
     expect(page.locator("[data-testid=heatmap]")).to_have_attribute("data-chart-ready", "true")
@@ -203,3 +197,66 @@ def test_hr_walks_from_the_strategy_record_to_a_pool_candidate_and_the_responsib
     expect(page.locator("h1")).to_contain_text("responsibility map")
     page.screenshot(path=str(ARTIFACTS / f"value-map-en-{tag}.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.req("S4.1", "S4.2", "S5.2", "S6.1", "S6.2", "S6.4")
+def test_hr_walks_the_scorecard_design_and_an_employee_sees_their_own_scorecard(
+    live_server, browser, demo, request
+):
+    """Steps 4–6 on the demo: the enterprise scorecard customer first, the strategy map, IT's KPI
+    pool as the method's table, a position's key responsibilities assigned to all its holders,
+    the alignment tree; then an agent's own scorecard, in both languages."""
+    expect = playwright_api.expect
+    ARTIFACTS.mkdir(exist_ok=True)
+    tag = request.node.callspec.id
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    _sign_in(page, live_server, "hr", "Northstar-hr-2026")
+
+    page.click("nav >> text=计分卡")
+    expect(page.locator("[data-testid=design-ok]")).to_be_visible()
+    objectives = page.locator("[data-testid=objective]")
+    expect(objectives.first).to_contain_text("C1")
+    expect(page.locator("[data-testid=weight-total]")).to_contain_text("100")
+    page.screenshot(path=str(ARTIFACTS / f"design-bsc-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=design-tabs] >> text=战略地图")
+    chart = page.locator("[data-testid=strategy-map]")
+    expect(chart).to_have_attribute("data-chart-ready", "true")
+    expect(page.locator("[data-testid=map-layer]")).to_have_count(4)
+    page.screenshot(path=str(ARTIFACTS / f"design-map-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=design-tabs] >> text=部门KPI池")
+    page.locator("[data-testid=pool-row]", has_text="信息技术部").locator("a").first.click()
+    uptime = page.locator("[data-testid=candidate]", has_text="关键系统稳定可用率")
+    expect(uptime).to_contain_text("A")
+    expect(page.locator("[data-testid=candidate]", has_text="版本上线按计划完成率")).to_contain_text("B")
+    page.screenshot(path=str(ARTIFACTS / f"design-pool-it-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=design-tabs] >> text=岗位")
+    page.locator("[data-testid=position-row]", has_text="客服专员").locator("a").first.click()
+    expect(page.locator("[data-testid=responsibility]")).not_to_have_count(0)
+    page.click("[data-testid=assign-button]")
+    expect(page.locator("[data-testid=assign-result]")).to_contain_text("21")
+    page.screenshot(path=str(ARTIFACTS / f"design-position-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=design-tabs] >> text=对齐树")
+    expect(page.locator("[data-testid=alignment-tree] [data-testid=node]").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"design-alignment-zh-{tag}.png"), full_page=True)
+
+    page.click("[data-testid=switch-language]")
+    page.goto(f"{live_server}/scorecard", wait_until="domcontentloaded")
+    expect(page.locator("body")).to_contain_text("Customer")
+    page.screenshot(path=str(ARTIFACTS / f"design-bsc-en-{tag}.png"), full_page=True)
+    page.close()
+
+    agent = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    _sign_in(agent, live_server, "employee", "Northstar-employee-2026")
+    agent.click("nav >> text=我的绩效卡")
+    items = agent.locator("[data-testid=item]")
+    expect(items).not_to_have_count(0)
+    expect(agent.locator("[data-testid=total]")).to_contain_text("100")
+    agent.screenshot(path=str(ARTIFACTS / f"mine-zh-{tag}.png"), full_page=True)
+    agent.click("[data-testid=switch-language]")
+    expect(agent.locator("h1")).to_contain_text("scorecard")
+    agent.screenshot(path=str(ARTIFACTS / f"mine-en-{tag}.png"), full_page=True)
+    agent.close()
