@@ -346,3 +346,27 @@ def test_the_api_publishes_the_schema_and_reports_problems_in_the_users_language
     assert ok.status_code == 201, ok.text
     exported = client.get("/api/v1/workspace/design.yaml")
     assert exported.status_code == 200 and "OPS-AG" in exported.text
+
+
+@pytest.mark.req("S6.4")
+def test_the_workspace_page_validates_and_imports_a_yaml_file_in_the_users_language(client, session_factory):
+    build_small_org(session_factory)
+    token = login(client, "hr", PASSWORD)
+    page = client.get("/workspace?lang=zh-CN")
+    assert "工作区文件" in page.text and "/api/v1/workspace/design.yaml" in page.text
+    data = small_design()
+    data["scorecards"][0]["employee"] = "E999"
+    bad = client.post(
+        "/workspace/design?lang=zh-CN",
+        data={"mode": "validate", "csrf_token": token},
+        files={"file": ("design.yaml", _text(data).encode())},
+    )
+    assert bad.status_code == 422
+    assert "scorecards[0]" in bad.text and "E999" in bad.text
+    imported = client.post(
+        "/workspace/design?lang=zh-CN",
+        data={"mode": "import", "csrf_token": token},
+        files={"file": ("design.yaml", _text(small_design()).encode())},
+    )
+    assert imported.status_code == 200, imported.text
+    assert "已导入 design.yaml" in imported.text and "个人绩效卡" in imported.text

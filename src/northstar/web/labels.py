@@ -309,3 +309,18 @@ CASCADE_WORDS = [
     N_("team_indicator_id"),
     N_("item_weight"),
 ]
+
+# the sections of the YAML workspace file, as an import reports them
+WORKSPACE_SECTIONS = [
+    N_("customers"),
+    N_("segments"),
+    N_("journeys"),
+    N_("processes"),
+    N_("cards"),
+    N_("strategy"),
+    N_("pools"),
+    N_("positions"),
+    N_("teams"),
+    N_("scorecards"),
+    N_("company journey"),
+]
