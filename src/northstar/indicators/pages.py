@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from fastapi import APIRouter, Request
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from northstar import catalogue
-from northstar.errors import N_, Conflict, Problem, ValidationFailed
+from northstar.errors import N_, Conflict, NorthstarError, Problem, ValidationFailed
 from northstar.indicators import service
 from northstar.indicators.models import IndicatorCard, StatPeriod
 from northstar.indicators.schemas import DOMAINS, UNITS, CardIn, MeasureIn
@@ -24,11 +24,13 @@ from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.security.scope import manages_department
 from northstar.strategy.models import Perspective
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
+from northstar.web.forms import error_context
 from northstar.web.labels import CARD_ELEMENTS, CARD_WORDS
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 _RULE = TypeAdapter(Rule)
+G = TypeVar("G")
 _TEXT_FIELDS = (
     "code",
     "name",
@@ -166,6 +168,21 @@ def card_from_form(form: FormData) -> tuple[CardIn | None, list[Problem]]:
     return (None if problems else data), problems
 
 
+def _posted_card(form: FormData) -> CardIn:
+    """The card a form describes; refused with its problems listed when a field is bad."""
+    data, problems = card_from_form(form)
+    if data is None:
+        raise ValidationFailed(
+            N_("The indicator card has problems: fix the fields listed."), problems=problems
+        )
+    return data
+
+
+def _in_domain_order(groups: dict[str, list[G]]) -> list[tuple[str, list[G]]]:
+    """Cards grouped by domain, the groups in the order of DOMAINS (any other domain last)."""
+    return sorted(groups.items(), key=lambda g: DOMAINS.index(g[0]) if g[0] in DOMAINS else len(DOMAINS))
+
+
 def _form_values(form: FormData | None, card: IndicatorCard | None) -> dict[str, Any]:
     """What the form shows: the posted values after a refusal, else the stored card."""
     if form is not None:
@@ -191,28 +208,22 @@ def _edit_page(
     *,
     card: IndicatorCard | None,
     form: FormData | None = None,
-    error: str | None = None,
-    problems: list[Problem] | None = None,
-    status_code: int = 200,
+    error: NorthstarError | None = None,
 ) -> Response:
-    shown = [
-        {"field": p.field, "row": None, "sheet": None, "message": t.gettext(p.message, **p.params)}
-        for p in problems or []
-    ]
-    bad = {(p.field or "").split(".")[0].split("[")[0] for p in problems or []}
+    """The card form; after a refusal it keeps the posted values and marks the bad fields."""
+    bad = {(p.field or "").split(".")[0].split("[")[0] for p in getattr(error, "problems", [])}
     return render(
         request,
         "indicators/edit.html",
         {
             "card": card,
             "v": _form_values(form, card),
-            "error": error,
-            "problems": shown,
+            **error_context(t, error),
             "bad": bad,
             "words": CARD_WORDS,
             **_choices(db, principal, t.locale),
         },
-        status_code=status_code,
+        status_code=error.status if error else 200,
         active="design",
     )
 
@@ -240,9 +251,7 @@ def cards_page(
         request,
         "indicators/cards.html",
         {
-            "groups": sorted(
-                groups.items(), key=lambda g: DOMAINS.index(g[0]) if g[0] in DOMAINS else len(DOMAINS)
-            ),
+            "groups": _in_domain_order(groups),
             "total": len(cards),
             "elements": CARD_ELEMENTS,
             "words": CARD_WORDS,
@@ -267,25 +276,10 @@ def new_card(request: Request, db: DB, principal: Writer, t: Tr) -> Response:
 async def create_card(request: Request, db: DB, principal: Writer, t: Tr) -> Response:
     principal.require(*DESIGN_ROLES)
     form = await request.form()
-    data, problems = card_from_form(form)
     try:
-        if data is None:
-            raise ValidationFailed(
-                N_("The indicator card has problems: fix the fields listed."), problems=problems
-            )
-        card = service.create_card(db, principal, data)
+        card = service.create_card(db, principal, _posted_card(form))
     except (ValidationFailed, Conflict) as exc:
-        return _edit_page(
-            request,
-            db,
-            principal,
-            t,
-            card=None,
-            form=form,
-            error=t.gettext(exc.message, **exc.params),
-            problems=getattr(exc, "problems", []),
-            status_code=exc.status,
-        )
+        return _edit_page(request, db, principal, t, card=None, form=form, error=exc)
     return RedirectResponse(f"/indicators/{card.id}", status_code=303)
 
 
@@ -303,9 +297,7 @@ def library_page(
         request,
         "indicators/library.html",
         {
-            "groups": sorted(
-                groups.items(), key=lambda g: DOMAINS.index(g[0]) if g[0] in DOMAINS else len(DOMAINS)
-            ),
+            "groups": _in_domain_order(groups),
             "total": len(found),
             "adopted": adopted,
             "domains": DOMAINS,
@@ -360,33 +352,18 @@ async def update_card(request: Request, db: DB, principal: Writer, t: Tr, card_i
     principal.require(*DESIGN_ROLES)
     card = service.get_card(db, card_id)
     form = await request.form()
-    data, problems = card_from_form(form)
     version = str(form.get("version", ""))
     try:
-        if data is None:
-            raise ValidationFailed(
-                N_("The indicator card has problems: fix the fields listed."), problems=problems
-            )
         service.update_card(
             db,
             principal,
             card,
-            data,
+            _posted_card(form),
             version=int(version) if version.isdigit() else -1,
             reason=str(form.get("reason", "")).strip() or None,
         )
     except (ValidationFailed, Conflict) as exc:
-        return _edit_page(
-            request,
-            db,
-            principal,
-            t,
-            card=card,
-            form=form,
-            error=t.gettext(exc.message, **exc.params),
-            problems=getattr(exc, "problems", []),
-            status_code=exc.status,
-        )
+        return _edit_page(request, db, principal, t, card=card, form=form, error=exc)
     return RedirectResponse(f"/indicators/{card.id}", status_code=303)
 
 

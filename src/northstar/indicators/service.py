@@ -165,21 +165,37 @@ def _values(db: Session, data: CardIn) -> dict[str, Any]:
     return values
 
 
-def create_card(db: Session, principal: Principal, data: CardIn) -> IndicatorCard:
-    """A new indicator card; incomplete cards are kept as drafts, invalid ones refused."""
-    require_designer(principal)
-    if db.scalar(select(IndicatorCard.id).where(IndicatorCard.code == data.code)):
+def _require_unused_code(db: Session, code: str) -> None:
+    """Refuse a code that another card of the design already has."""
+    if db.scalar(select(IndicatorCard.id).where(IndicatorCard.code == code)):
         raise Conflict(
-            N_('An indicator card with code "{code}" already exists: choose another code.'), code=data.code
+            N_('An indicator card with code "{code}" already exists: choose another code.'), code=code
         )
+
+
+def _require_valid(db: Session, data: CardIn) -> None:
+    """Refuse ``data`` when any of its elements is wrong, each problem naming its field."""
     problems = card_problems(db, data)
     if problems:
         raise ValidationFailed(
             N_("The indicator card has problems: fix the fields listed."), problems=problems
         )
+
+
+def _insert_card(db: Session, principal: Principal, data: CardIn) -> IndicatorCard:
+    """A new card row from ``data`` once it is valid, flushed; the caller audits it."""
+    _require_valid(db, data)
     card = IndicatorCard(created_by=principal.username, **_values(db, data))
     db.add(card)
     db.flush()
+    return card
+
+
+def create_card(db: Session, principal: Principal, data: CardIn) -> IndicatorCard:
+    """A new indicator card; incomplete cards are kept as drafts, invalid ones refused."""
+    require_designer(principal)
+    _require_unused_code(db, data.code)
+    card = _insert_card(db, principal, data)
     audit.record(
         db,
         principal.actor,
@@ -203,15 +219,9 @@ def update_card(
     """Change a card; every changed element is audited."""
     require_designer(principal)
     check_version(card, version, card.name)
-    if data.code != card.code and db.scalar(select(IndicatorCard.id).where(IndicatorCard.code == data.code)):
-        raise Conflict(
-            N_('An indicator card with code "{code}" already exists: choose another code.'), code=data.code
-        )
-    problems = card_problems(db, data)
-    if problems:
-        raise ValidationFailed(
-            N_("The indicator card has problems: fix the fields listed."), problems=problems
-        )
+    if data.code != card.code:
+        _require_unused_code(db, data.code)
+    _require_valid(db, data)
     changes = audit.apply(card, _values(db, data))
     db.flush()
     audit.record(
@@ -362,14 +372,7 @@ def adopt_library_card(
     data = source.model_copy(
         update={"library_code": code, "department": department.code if department else None}
     )
-    problems = card_problems(db, data)
-    if problems:
-        raise ValidationFailed(
-            N_("The indicator card has problems: fix the fields listed."), problems=problems
-        )
-    card = IndicatorCard(created_by=principal.username, **_values(db, data))
-    db.add(card)
-    db.flush()
+    card = _insert_card(db, principal, data)
     audit.record(
         db,
         principal.actor,

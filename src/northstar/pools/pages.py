@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from northstar import catalogue
 from northstar.customers import service as customers
-from northstar.errors import Conflict, NorthstarError, ValidationFailed
+from northstar.errors import NorthstarError, ValidationFailed
 from northstar.indicators import service as cards
 from northstar.journey import service as journey
 from northstar.org import service as org
@@ -27,6 +27,7 @@ from northstar.security.scope import manages_department
 from northstar.strategy import scorecard as bsc
 from northstar.strategy import service as strategy
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
+from northstar.web.forms import error_context, form_action
 from northstar.web.i18n import Translator
 from northstar.web.labels import CARD_ELEMENTS, CARD_WORDS
 from northstar.web.templating import render
@@ -68,10 +69,6 @@ def _pool_page(
     cands = service.get_candidates(db, dept)
     core = [c for c in cands if c.core]
     records = strategy.get_all_records(db)
-    problems = [
-        {"sheet": None, "row": None, "field": p.field, "message": t.gettext(p.message, **p.params)}
-        for p in getattr(error, "problems", [])
-    ]
     return render(
         request,
         "pools/pool.html",
@@ -98,8 +95,7 @@ def _pool_page(
             "elements": CARD_ELEMENTS,
             "words": CARD_WORDS,
             "can_edit": _can_edit(db, principal, dept),
-            "error": t.gettext(error.message, **error.params) if error else None,
-            "problems": problems,
+            **error_context(t, error),
         },
         status_code=error.status if error else 200,
         active="design",
@@ -115,12 +111,12 @@ def _act(
     action: Callable[[], Any],
 ) -> Response:
     """Run one change; back to the pool page on success, or the page again with the problems."""
-    try:
-        action()
-    except (ValidationFailed, Conflict) as exc:
-        db.rollback()
-        return _pool_page(request, db, principal, t, dept, error=exc)
-    return RedirectResponse(f"/pools/{dept.id}", status_code=303)
+    return form_action(
+        db,
+        action,
+        success_url=f"/pools/{dept.id}",
+        rerender=lambda exc: _pool_page(request, db, principal, t, dept, error=exc),
+    )
 
 
 @router.get("/pools")

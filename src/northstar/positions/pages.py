@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
@@ -16,7 +15,7 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy.orm import Session
 
 from northstar.customers import service as customers
-from northstar.errors import N_, Conflict, NorthstarError, Problem, ValidationFailed
+from northstar.errors import N_, NorthstarError, Problem, ValidationFailed
 from northstar.indicators import service as cards
 from northstar.org.models import Department, Position
 from northstar.pools import service as pools
@@ -36,6 +35,7 @@ from northstar.scorecards import service as scorecards
 from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.security.scope import manages_department
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
+from northstar.web.forms import error_context, form_action, percent_field
 from northstar.web.i18n import Translator
 from northstar.web.labels import CARD_ELEMENTS
 from northstar.web.templating import render
@@ -65,17 +65,6 @@ def model(cls: type[M], **data: Any) -> M:
         ]
         raise ValidationFailed(
             N_("Some fields are missing or invalid: correct them and send again."), problems=problems
-        ) from exc
-
-
-def weight_of(raw: str) -> Decimal:
-    try:
-        return Decimal(raw.strip().rstrip("%") or "0")
-    except InvalidOperation as exc:
-        raise ValidationFailed(
-            N_('The weight "{value}" is not a number: write a percentage such as 30.'),
-            problems=[Problem(N_("Write a number."), field="weight")],
-            value=raw,
         ) from exc
 
 
@@ -141,10 +130,6 @@ def _position_page(
     result = None
     if "created" in query:
         result = {k: query.get(k, "") for k in ("period", "holders", "created", "refreshed", "kept")}
-    problems = [
-        {"sheet": None, "row": None, "field": p.field, "message": t.gettext(p.message, **p.params)}
-        for p in getattr(error, "problems", [])
-    ]
     return render(
         request,
         "positions/position.html",
@@ -167,8 +152,7 @@ def _position_page(
             "period": query.get("period") or str(date.today().year),
             "result": result,
             "can_edit": can_edit(db, principal, pos),
-            "error": t.gettext(error.message, **error.params) if error else None,
-            "problems": problems,
+            **error_context(t, error),
         },
         status_code=error.status if error else 200,
         active="design",
@@ -184,17 +168,30 @@ def _act(
     action: Callable[[], Any],
 ) -> Response:
     """Run one change; back to the design on success, or the page again with the problems."""
-    try:
-        action()
-    except (ValidationFailed, Conflict) as exc:
-        db.rollback()
-        return _position_page(request, db, principal, t, pos, error=exc)
-    return RedirectResponse(f"/positions/{pos.id}", status_code=303)
+    return form_action(
+        db,
+        action,
+        success_url=f"/positions/{pos.id}",
+        rerender=lambda exc: _position_page(request, db, principal, t, pos, error=exc),
+    )
 
 
 @router.get("/positions/{position_id:int}")
 def position_page(request: Request, db: DB, principal: CurrentPrincipal, t: Tr, position_id: int) -> Response:
     return _position_page(request, db, principal, t, service.get_position(db, position_id))
+
+
+def _responsibility(
+    name: str, name_en: str, description: str, customer: list[str] | None
+) -> ResponsibilityFields:
+    """The responsibility form's fields: names trimmed, the customers ticked."""
+    return model(
+        ResponsibilityFields,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        description=description,
+        customers=[c for c in customer or [] if c],
+    )
 
 
 @router.post("/positions/{position_id:int}/responsibilities")
@@ -213,13 +210,7 @@ def responsibility_add(
     pos = service.get_position(db, position_id)
 
     def action() -> None:
-        fields = model(
-            ResponsibilityFields,
-            name=name.strip(),
-            name_en=name_en.strip(),
-            description=description,
-            customers=[c for c in customer or [] if c],
-        )
+        fields = _responsibility(name, name_en, description, customer)
         edits.add_responsibility(db, principal, pos, fields, version=version)
 
     return _act(request, db, principal, t, pos, action)
@@ -242,13 +233,7 @@ def responsibility_update(
     pos = service.get_position(db, position_id)
 
     def action() -> None:
-        fields = model(
-            ResponsibilityFields,
-            name=name.strip(),
-            name_en=name_en.strip(),
-            description=description,
-            customers=[c for c in customer or [] if c],
-        )
+        fields = _responsibility(name, name_en, description, customer)
         edits.update_responsibility(db, principal, pos, index, fields, version=version)
 
     return _act(request, db, principal, t, pos, action)
@@ -296,7 +281,9 @@ def output_add(
         fields = model(OutputFields, name=name.strip(), name_en=name_en.strip())
         core = None
         if card:
-            core = model(IndicatorIn, card=card, weight=weight_of(weight), candidate=candidate_of(candidate))
+            core = model(
+                IndicatorIn, card=card, weight=percent_field(weight), candidate=candidate_of(candidate)
+            )
         edits.add_output(db, principal, pos, index, fields, indicator=core, version=version)
 
     return _act(request, db, principal, t, pos, action)
@@ -368,7 +355,7 @@ def indicator_set(
             SupportingIndicatorIn,
             card=card,
             role=role,
-            weight=weight_of(weight),
+            weight=percent_field(weight),
             candidate=candidate_of(candidate),
         )
         r, _, o = at.partition(".")

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from northstar.errors import N_, NotFound, ValidationFailed
 from northstar.indicators import service as cards
 from northstar.org import service as org
+from northstar.org.models import Department
 from northstar.pools import service as pools
 from northstar.scorecards import alignment, teams
 from northstar.scorecards import service as personal
@@ -239,6 +240,30 @@ def teams_page(
     return _teams_page(request, db, principal, department_id, period or None)
 
 
+def _save_team(
+    db: DB,
+    principal: Principal,
+    dept: Department,
+    card_id: int,
+    period: str,
+    employee_ids: list[int],
+    shares: list[str],
+    candidate_id: str,
+    **fields: Any,
+) -> TeamIndicator:
+    """Save the team indicator a form describes; ``fields`` are the keywords of ``save_team_indicator``."""
+    return teams.save_team_indicator(
+        db,
+        principal,
+        dept,
+        cards.get_card(db, card_id),
+        period,
+        _members(db, principal, employee_ids, shares),
+        pools.get_candidate(db, int(candidate_id)) if candidate_id.isdigit() else None,
+        **fields,
+    )
+
+
 def _posted(employee_ids: list[int], shares: list[str], **fields: Any) -> dict[str, Any]:
     return fields | {"shares": dict(zip(employee_ids, shares, strict=False))}
 
@@ -261,14 +286,15 @@ def team_create(
     ids, shares = employee_id or [], share or []
     dept = org.get_department(db, principal, department_id=department_id)
     try:
-        team = teams.save_team_indicator(
+        team = _save_team(
             db,
             principal,
             dept,
-            cards.get_card(db, card_id),
+            card_id,
             period,
-            _members(db, principal, ids, shares),
-            pools.get_candidate(db, int(candidate_id)) if candidate_id.isdigit() else None,
+            ids,
+            shares,
+            candidate_id,
             name=name,
             name_en=name_en,
             item_weight=item_weight,
@@ -328,14 +354,15 @@ def team_update(
     team = teams.get_team_indicator(db, team_id)
     ids, shares = employee_id or [], share or []
     try:
-        teams.save_team_indicator(
+        _save_team(
             db,
             principal,
             team.department,
-            cards.get_card(db, card_id),
+            card_id,
             period,
-            _members(db, principal, ids, shares),
-            pools.get_candidate(db, int(candidate_id)) if candidate_id.isdigit() else None,
+            ids,
+            shares,
+            candidate_id,
             team=team,
             version=version,
             name=name,

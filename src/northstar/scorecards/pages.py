@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from northstar import catalogue
-from northstar.errors import N_, Conflict, NorthstarError, Problem, ValidationFailed
+from northstar.errors import NorthstarError
 from northstar.indicators import service as indicator_cards
 from northstar.org import service as org
 from northstar.org.models import Employee
@@ -24,6 +23,7 @@ from northstar.scorecards.personal_findings import item_views
 from northstar.security.models import Role
 from northstar.security.principal import DESIGN_ROLES, Principal
 from northstar.web.deps import DB, CurrentPrincipal, Tr, Writer
+from northstar.web.forms import error_context, form_action, percent_field
 from northstar.web.i18n import Translator
 from northstar.web.labels import CARD_ELEMENTS
 from northstar.web.templating import render
@@ -61,12 +61,7 @@ def _personal_page(
         "can_edit": personal.can_edit(db, principal, sc.employee),
         "cards": indicator_cards.get_all_cards(db),
         "roles": list(IndicatorRole),
-        "error": t.gettext(error.message, **error.params) if error else None,
-        "problems": [
-            {"sheet": None, "row": None, "field": p.field, "message": t.gettext(p.message, **p.params)}
-            for p in getattr(error, "problems", [])
-        ],
-    }
+    } | error_context(t, error)
     return render(
         request,
         "scorecards/personal_scorecard.html",
@@ -85,23 +80,12 @@ def _personal_act(
     action: Callable[[], Any],
 ) -> Response:
     """Run one change; back to the scorecard, or the page again with the problems."""
-    try:
-        action()
-    except (ValidationFailed, Conflict) as exc:
-        db.rollback()
-        return _personal_page(request, db, principal, t, sc, error=exc)
-    return RedirectResponse(f"/scorecards/{sc.id}", status_code=303)
-
-
-def _percent(raw: str, field: str) -> Decimal:
-    try:
-        return Decimal(raw.strip().rstrip("%") or "0")
-    except InvalidOperation as exc:
-        raise ValidationFailed(
-            N_('The weight "{value}" is not a number: write a percentage such as 30.'),
-            problems=[Problem(N_("Write a number."), field=field)],
-            value=raw,
-        ) from exc
+    return form_action(
+        db,
+        action,
+        success_url=f"/scorecards/{sc.id}",
+        rerender=lambda exc: _personal_page(request, db, principal, t, sc, error=exc),
+    )
 
 
 @router.get("/scorecards")
@@ -168,7 +152,7 @@ async def personal_weights(request: Request, db: DB, principal: Writer, t: Tr, s
 
     def action() -> None:
         weights = {
-            int(key.removeprefix("weight-")): _percent(str(value), key)
+            int(key.removeprefix("weight-")): percent_field(str(value), key)
             for key, value in form.multi_items()
             if key.startswith("weight-") and key.removeprefix("weight-").isdigit()
         }
@@ -211,7 +195,7 @@ def personal_item_add(
             version=version,
             card=card,
             role=role,
-            weight=_percent(weight, "weight"),
+            weight=percent_field(weight),
             note=note,
         ),
     )

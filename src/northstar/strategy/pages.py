@@ -251,6 +251,29 @@ def _int(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
+def _objective_fields(
+    code: str,
+    name: str,
+    name_en: str,
+    perspective: str,
+    rank: str,
+    description: str,
+    priority_id: str,
+    driver: str,
+) -> dict[str, Any]:
+    """The objective form's fields as the keywords of ``create_objective`` / ``update_objective``."""
+    return {
+        "code": code,
+        "name": name,
+        "name_en": name_en,
+        "perspective": perspective,
+        "rank": _int(rank),
+        "description": description,
+        "priority_id": _int(priority_id),
+        "driver_code": driver or None,
+    }
+
+
 @router.post("/scorecard/{record_id}/objectives")
 def objective_create(
     request: Request,
@@ -269,19 +292,8 @@ def objective_create(
 ) -> Response:
     rec = service.get_record(db, record_id=record_id)
     try:
-        obj = scorecard.create_objective(
-            db,
-            principal,
-            rec,
-            code=code,
-            name=name,
-            name_en=name_en,
-            perspective=perspective,
-            rank=_int(rank),
-            description=description,
-            priority_id=_int(priority_id),
-            driver_code=driver or None,
-        )
+        fields = _objective_fields(code, name, name_en, perspective, rank, description, priority_id, driver)
+        obj = scorecard.create_objective(db, principal, rec, **fields)
     except (ValidationFailed, Conflict) as exc:
         form = {
             "code": code,
@@ -318,21 +330,8 @@ def objective_update(
     obj = scorecard.get_objective(db, objective_id=objective_id)
     rec = service.get_record(db, record_id=obj.record_id)
     try:
-        scorecard.update_objective(
-            db,
-            principal,
-            obj,
-            version=version,
-            reason=reason or None,
-            code=code,
-            name=name,
-            name_en=name_en,
-            perspective=perspective,
-            rank=_int(rank),
-            description=description,
-            priority_id=_int(priority_id),
-            driver_code=driver or None,
-        )
+        fields = _objective_fields(code, name, name_en, perspective, rank, description, priority_id, driver)
+        scorecard.update_objective(db, principal, obj, version=version, reason=reason or None, **fields)
     except (ValidationFailed, Conflict) as exc:
         return _scorecard_page(request, db, principal, t, rec, error=exc)
     return _back(rec.id, f"#objective-{obj.id}")
