@@ -319,7 +319,7 @@ def test_core_set_size_is_warned_at_two_and_eight_quiet_at_five_and_weights_must
     assert overview["FIN"]["errors"] >= 1
 
 
-@pytest.mark.req("S5.2", "S5.3")
+@pytest.mark.req("S5.1", "S5.2", "S5.3")
 def test_the_pool_page_shows_findings_products_and_refuses_a_core_pick_naming_what_is_missing(
     client: TestClient, org_ids: None
 ) -> None:
