@@ -19,6 +19,7 @@ from northstar.org.models import Employee
 from northstar.positions import service as positions
 from northstar.scorecards import personal_io
 from northstar.scorecards import service as personal
+from northstar.scorecards.models import PersonalScorecard
 from northstar.security.principal import SYSTEM_PRINCIPAL
 from tests.test_positions import as_user, design, position_id, save, set_up
 
@@ -333,3 +334,32 @@ def test_designs_and_scorecards_round_trip_as_plain_data(
             personal_io.save_scorecard(db, SYSTEM_PRINCIPAL, b1, "2028", bad)
         fields = {p.field for p in refused.value.problems}
         assert {"position", "items[0].inherited"} <= fields
+
+
+@pytest.mark.req("S6.2")
+def test_an_inherited_indicator_taken_off_by_hand_stays_off_when_the_position_is_assigned_again(
+    client: TestClient, holders: None, db: Session
+) -> None:
+    h = designed(client)
+    assign(client, h)
+    sc = scorecard_of(client, "E003")
+    r = client.delete(
+        f"/api/v1/scorecards/{sc['id']}/items/{item(sc, 'response_time')['id']}",
+        params={"version": sc["version"]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    again = assign(client, h)
+    assert again["refreshed"] == 3
+    cards = [i["card"] for i in scorecard_of(client, "E003")["items"]]
+    assert "response_time" not in cards
+    assert "response_time" in [i["card"] for i in scorecard_of(client, "E002")["items"]]
+    stored = db.scalar(
+        select(PersonalScorecard)
+        .join(Employee)
+        .where(Employee.number == "E003", PersonalScorecard.period == "2026")
+    )
+    assert personal_io.scorecard_of(stored).declined == ["response_time"]
+
+    assign(client, h, overwrite=True)
+    assert "response_time" in [i["card"] for i in scorecard_of(client, "E003")["items"]]

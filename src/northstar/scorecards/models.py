@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from northstar.db import Base, Bilingual, Dec, UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class PersonalScorecard(Base):
     period: Mapped[str] = mapped_column(String(20))
     #: the position it was inherited from (None: written by hand)
     position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id", ondelete="SET NULL"))
+    #: codes of the position's cards this person does not carry: taken off by hand, so the next
+    #: assignment of the position does not bring them back (an assignment with overwrite does)
+    declined_cards: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

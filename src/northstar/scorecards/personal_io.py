@@ -48,7 +48,11 @@ def scorecard_of(scorecard: PersonalScorecard) -> ScorecardIn:
                 note=it.note,
             )
         )
-    return ScorecardIn(position=scorecard.position.code if scorecard.position else None, items=items)
+    return ScorecardIn(
+        position=scorecard.position.code if scorecard.position else None,
+        items=items,
+        declined=sorted(scorecard.declined_cards or []),
+    )
 
 
 def save_scorecard(
@@ -143,6 +147,7 @@ def save_scorecard(
         before = items_text(sc)
         touch(sc, "period")
     sc.position = position
+    sc.declined_cards = sorted(set(data.declined))
     by_card = {it.card.id: it for it in sc.items}
     items = []
     for row in rows:

@@ -51,6 +51,10 @@ class ScorecardIn(BaseModel):
 
     position: str | None = Field(default=None, description="code of the position it was inherited from")
     items: list[ScorecardItemIn] = Field(default_factory=list, max_length=30)
+    declined: list[str] = Field(
+        default_factory=list,
+        description="card codes of the position taken off this scorecard by hand; re-assigning keeps them off",
+    )
 
 
 # --- API in ---------------------------------------------------------------------------------

@@ -207,14 +207,20 @@ def items_text(sc: PersonalScorecard) -> str:
 
 def _sync(sc: PersonalScorecard, indicators: list[PositionIndicator], *, overwrite: bool) -> int:
     """Bring ``sc``'s items in line with the position's indicators; returns the adjusted items kept.
-    Adjusted items (and items added by hand) stay as the person has them unless ``overwrite``;
+    Adjusted items (and items added by hand) stay as the person has them, and cards taken off by
+    hand stay off, unless ``overwrite``;
     links up the cascade set on an item (a manager's item, a team indicator) are never cut."""
     by_card = {it.card.id: it for it in sc.items}
     wanted = set()
     kept = 0
+    if overwrite:
+        sc.declined_cards = []
+    declined = set(sc.declined_cards or [])
     for pi in indicators:
         wanted.add(pi.card_id)
         it = by_card.get(pi.card_id)
+        if it is None and pi.card.code in declined:
+            continue
         if it is None:
             sc.items.append(
                 ScorecardItem(
@@ -484,6 +490,8 @@ def add_item(
         candidate=positions.resolve_candidate(db, candidate) if candidate else (pi.candidate if pi else None),
     )
     scorecard.items.append(it)
+    if found.code in (scorecard.declined_cards or []):
+        scorecard.declined_cards = [c for c in scorecard.declined_cards if c != found.code]
     _finish(
         db,
         principal,
@@ -504,11 +512,14 @@ def remove_item(
     version: int,
     reason: str | None = None,
 ) -> None:
-    """Take an indicator off one person's scorecard. An inherited one returns at the next
-    assignment of the position; to drop it for everyone, remove it from the position."""
+    """Take an indicator off one person's scorecard. An inherited one stays off when the position
+    is assigned again (until an assignment with overwrite); to drop it for everyone, remove it
+    from the position."""
     _begin(db, principal, scorecard, version)
     it = _item(scorecard, item_id)
     scorecard.items.remove(it)
+    if it.position_indicator_id is not None and it.card.code not in (scorecard.declined_cards or []):
+        scorecard.declined_cards = [*(scorecard.declined_cards or []), it.card.code]
     _finish(
         db,
         principal,
