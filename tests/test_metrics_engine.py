@@ -88,9 +88,9 @@ metrics:
 """
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    (tmp_path / "tickets.csv").write_text(TICKETS)
+def write_data(directory: Path) -> Path:
+    """Write tickets.csv and surveys.parquet (the module docstring's data) into ``directory``."""
+    (directory / "tickets.csv").write_text(TICKETS)
     answered = datetime(2026, 1, 15, 10, tzinfo=UTC)
     surveys = pa.table(
         {
@@ -101,8 +101,13 @@ def data_dir(tmp_path: Path) -> Path:
             "csat": pa.array([5, 4, 4, 3, 2, 5, 1, 4, 3, 5, None], pa.int64()),
         }
     )
-    pq.write_table(surveys, tmp_path / "surveys.parquet")
-    return tmp_path
+    pq.write_table(surveys, directory / "surveys.parquet")
+    return directory
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return write_data(tmp_path)
 
 
 def run(data_dir: Path, spec: MetricSpec, metrics: list[str], **request: Any) -> list[dict[str, Any]]:
