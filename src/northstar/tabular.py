@@ -54,12 +54,21 @@ def _norm(header: Any) -> str:
     return str(header or "").strip().lower().replace(" ", "_").replace("*", "")
 
 
-def decode_csv(content: bytes) -> str:
-    """Text of a CSV file in UTF-8 (with or without BOM) or GBK; a clear refusal otherwise."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValidationFailed(
-            N_('The file is UTF-16 encoded. Save it as "CSV UTF-8" (or GBK) and upload it again.')
-        )
+class Undecodable(Exception):
+    """Text that is not UTF-8 or GBK: UTF-16, or bytes that cannot be read on ``line``."""
+
+    def __init__(self, *, utf16: bool = False, line: int = 0) -> None:
+        super().__init__("utf-16" if utf16 else f"line {line}")
+        self.utf16 = utf16
+        self.line = line
+
+
+def detect_text(content: bytes) -> str:
+    """Text in UTF-8 (with or without BOM) or GBK, the encodings HR files come in; Undecodable
+    otherwise. Shift-JIS and other double-byte encodings often decode as GBK too, into rare
+    characters outside GB2312 (real Chinese text is almost all inside it), so those are refused."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
+        raise Undecodable(utf16=True)
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
     try:
@@ -67,17 +76,41 @@ def decode_csv(content: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return content.decode("gbk")
+        text = content.decode("gbk")
     except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
+        raise Undecodable(line=content[: exc.start].count(b"\n") + 1) from exc
+    wide = [(i, ch) for i, ch in enumerate(text[:200_000]) if ord(ch) > 0x7F]
+    rare = [i for i, ch in wide if not _in_gb2312(ch)]
+    if wide and len(rare) * 5 > len(wide):
+        raise Undecodable(line=text[: rare[0]].count("\n") + 1)
+    return text
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def decode_csv(content: bytes) -> str:
+    """Text of a CSV file in UTF-8 (with or without BOM) or GBK; a clear refusal otherwise."""
+    try:
+        return detect_text(content)
+    except Undecodable as exc:
+        if exc.utf16:
+            raise ValidationFailed(
+                N_('The file is UTF-16 encoded. Save it as "CSV UTF-8" (or GBK) and upload it again.')
+            ) from None
         raise ValidationFailed(
             N_(
                 "The file is neither UTF-8 nor GBK encoded (line {line} cannot be read). "
                 'Save it as "CSV UTF-8" from Excel and upload it again.'
             ),
-            problems=[Problem(N_("Undecodable bytes on this line."), row=line)],
-            line=line,
-        ) from exc
+            problems=[Problem(N_("Undecodable bytes on this line."), row=exc.line)],
+            line=exc.line,
+        ) from None
 
 
 def _match_columns(

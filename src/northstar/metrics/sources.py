@@ -28,7 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from northstar.errors import N_, Problem, ValidationFailed
-from northstar.tabular import cell_text, parse_date
+from northstar.tabular import Undecodable, cell_text, detect_text, parse_date
 
 ColumnType = Literal["string", "integer", "decimal", "date", "timestamp", "boolean"]
 
@@ -132,36 +132,15 @@ def read_source(
 
 def decode_text(content: bytes, *, file: str) -> str:
     """Text of a CSV in UTF-8 (with or without BOM) or GBK; anything else is refused by name."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
-        raise ValidationFailed(
-            N_('{file} is UTF-16 encoded. Save it as UTF-8 ("CSV UTF-8" in Excel) and load it again.'),
-            file=file,
-        )
-    if content.startswith(b"\xef\xbb\xbf"):
-        content = content[3:]
     try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = content.decode("gbk")
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(file, content[: exc.start].count(b"\n") + 1) from exc
-    # Shift-JIS and other double-byte encodings often decode as GBK too, into rare characters
-    # outside GB2312; real Chinese text is almost all inside it.
-    wide = [(i, ch) for i, ch in enumerate(text[:200_000]) if ord(ch) > 0x7F]
-    rare = [i for i, ch in wide if not _in_gb2312(ch)]
-    if wide and len(rare) * 5 > len(wide):
-        raise _not_utf8(file, text[: rare[0]].count("\n") + 1)
-    return text
-
-
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return detect_text(content)
+    except Undecodable as exc:
+        if exc.utf16:
+            raise ValidationFailed(
+                N_('{file} is UTF-16 encoded. Save it as UTF-8 ("CSV UTF-8" in Excel) and load it again.'),
+                file=file,
+            ) from None
+        raise _not_utf8(file, exc.line) from None
 
 
 def _not_utf8(file: str, line: int) -> ValidationFailed:
