@@ -184,7 +184,10 @@ def test_the_tree_is_built_from_a_fixed_number_of_queries_whatever_its_size(
     def count_queries() -> int:
         seen: list[str] = []
         engine = db.get_bind()
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
+
+        def listener(*args: Any) -> None:
+            seen.append(args[2])
+
         event.listen(engine, "before_cursor_execute", listener)
         try:
             with session_factory() as fresh:

@@ -68,14 +68,14 @@ def team_design(session_factory: sessionmaker[Session]) -> dict[str, int]:
 
 
 def _emp(db: Session, number: str) -> Employee:
-    return db.scalar(select(Employee).where(Employee.number == number))  # type: ignore[return-value]
+    return db.scalars(select(Employee).where(Employee.number == number)).one()
 
 
 def _save(db: Session, ids: dict[str, int], members: list[tuple[str, Any]]) -> TeamIndicator:
     return teams.save_team_indicator(
         db,
         P,
-        db.get(Department, ids["ops"]),  # type: ignore[arg-type]
+        db.get_one(Department, ids["ops"]),
         indicators.get_card(db, ids["card"]),
         "2026",
         [(_emp(db, number), share, None) for number, share in members],

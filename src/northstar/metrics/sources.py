@@ -496,7 +496,7 @@ def _convert(
         try:
             return pc.cast(values, target), []
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+            pass  # some value is not in Arrow's form (2026/1/7, 1,000, 是): parse value by value below
     parse = _PARSERS[column.type]
     out: list[Any] = []
     bad: list[tuple[int, Any]] = []

@@ -177,6 +177,12 @@ def design_of(db: Session, position: Position) -> PositionDesignIn:
     return _to_design(*_load(db, [position.id])[position.id])
 
 
+def designs_of(db: Session, positions: Sequence[Position]) -> dict[int, PositionDesignIn]:
+    """The stored designs of many positions in one load, by position id; empty designs left out."""
+    loaded = _load(db, [p.id for p in positions])
+    return {pid: _to_design(resps, inds) for pid, (resps, inds) in loaded.items() if resps or inds}
+
+
 def position_findings(db: Session, position: Position) -> list[Finding]:
     """The findings of the stored design."""
     resps, inds = _load(db, [position.id])[position.id]

@@ -246,9 +246,3 @@ def personal_item_remove(
 
 
 # --- end of personal scorecards -------------------------------------------------------------
-
-
-# --- cascading and team indicators (S6.4, S6.5): their pages live in cascade_pages.py -----------
-from northstar.scorecards import cascade_pages  # noqa: E402
-
-router.include_router(cascade_pages.router)

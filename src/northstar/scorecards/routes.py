@@ -181,9 +181,3 @@ def remove_personal_item(
 
 
 # --- end of personal scorecards -------------------------------------------------------------
-
-
-# --- cascading and team indicators (S6.4, S6.5): their routes live in cascade_routes.py ---------
-from northstar.scorecards import cascade_routes  # noqa: E402
-
-router.include_router(cascade_routes.router)

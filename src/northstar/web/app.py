@@ -220,6 +220,7 @@ def create_app(
     from northstar.pools import routes as pools_routes
     from northstar.positions import pages as positions_pages
     from northstar.positions import routes as positions_routes
+    from northstar.scorecards import cascade_pages, cascade_routes
     from northstar.scorecards import pages as scorecards_pages
     from northstar.scorecards import routes as scorecards_routes
     from northstar.security import pages as security_pages
@@ -240,6 +241,7 @@ def create_app(
         pools_routes,
         positions_routes,
         scorecards_routes,
+        cascade_routes,
         workspace_routes,
     ):
         app.include_router(api.router, prefix="/api/v1")
@@ -254,6 +256,7 @@ def create_app(
         pools_pages,
         positions_pages,
         scorecards_pages,
+        cascade_pages,
         workspace_pages,
     ):
         app.include_router(pages.router)

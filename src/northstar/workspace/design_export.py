@@ -28,7 +28,6 @@ from northstar.indicators.service import to_card_in
 from northstar.journey.models import JourneyStage, Process, Responsibility, SharedIndicator, Touchpoint
 from northstar.pools.models import KpiCandidate
 from northstar.positions import service as positions
-from northstar.positions.models import PositionIndicator, PositionResponsibility
 from northstar.positions.service import candidate_ref
 from northstar.scorecards.models import PersonalScorecard, TeamIndicator
 from northstar.scorecards.personal_io import scorecard_of
@@ -308,13 +307,12 @@ def _pools(db: Session) -> list[d.PoolDoc]:
 
 
 def _positions(db: Session) -> list[d.PositionDoc]:
-    designed = set(db.scalars(select(PositionResponsibility.position_id))) | set(
-        db.scalars(select(PositionIndicator.position_id))
-    )
+    all_positions = positions.get_positions(db)
+    designs = positions.designs_of(db, all_positions)
     return [
-        d.PositionDoc(position=pos.code, **positions.design_of(db, pos).model_dump())
-        for pos in positions.get_positions(db)
-        if pos.id in designed
+        d.PositionDoc(position=pos.code, **designs[pos.id].model_dump())
+        for pos in all_positions
+        if pos.id in designs
     ]
 
 
