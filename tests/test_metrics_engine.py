@@ -566,3 +566,41 @@ def test_a_request_for_an_unknown_metric_a_grain_not_offered_or_a_repeated_dimen
     assert 'unknown metric "tickts"' in got["metrics"]
     assert "does not offer the grain week" in got["grain"]
     assert "name each dimension once" in got["dimensions"]
+
+
+@pytest.mark.req("S7.2", "S7.3")
+def test_groups_count_every_member_towards_overlapping_groups_in_one_query(data_dir: Path) -> None:
+    """A department subtree: ALL holds OPS and FIN, OPS-ONLY holds OPS; both from the same rows."""
+    spec = load_spec(SPEC)
+    groups = {"department": {"ALL": ["OPS", "FIN"], "OPS-ONLY": ["OPS"], "NONE": ["HR"]}}
+    rows = run(
+        data_dir,
+        spec,
+        ["tickets", "fcr_rate", "hours_median"],
+        dimensions=["department"],
+        groups=groups,
+        end=FEB,
+    )
+    got = values(rows, "department")
+    # January: OPS tickets 1, 2, 3 (hours 2, 4, 6; fcr 1 of 2 closed), FIN ticket 4 (8 h, fcr)
+    assert got == {
+        ("ALL", "tickets"): 4,
+        ("ALL", "fcr_rate"): round(200 / 3, 4),
+        ("ALL", "hours_median"): 5.0,
+        ("OPS-ONLY", "tickets"): 3,
+        ("OPS-ONLY", "fcr_rate"): 50.0,
+        ("OPS-ONLY", "hours_median"): 4.0,
+    }
+    # the lineage of a group lists its members' rows
+    (part,) = row_filters(
+        spec, "tickets", grain="month", period_start=JAN, dimensions={"department": ["OPS", "FIN"]}
+    )
+    con = connect_duckdb(spec, base_dir=data_dir)
+    ids = source_rows(con, spec, part).order_by("id").select("id").to_pyarrow()["id"].to_pylist()
+    assert ids == [1, 2, 3, 4]
+
+
+def test_groups_for_a_dimension_not_requested_are_refused(data_dir: Path) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        run(data_dir, load_spec(SPEC), ["tickets"], groups={"department": {"ALL": ["OPS"]}})
+    assert "groups.department" in problems(exc)

@@ -204,3 +204,9 @@ def test_the_engine_setting_chooses_the_engine_and_refuses_an_unknown_one(
         message
         == 'NORTHSTAR_METRICS_ENGINE: unknown metrics engine "trino"; set it to one of: duckdb, pyspark.'
     )
+
+
+def test_groups_of_overlapping_members_agree(engines: dict[str, ibis.BaseBackend]) -> None:
+    groups = {"department": {"ALL": ["OPS", "FIN"], "OPS-ONLY": ["OPS"]}}
+    rows = both(engines, SPEC, ["tickets", "fcr_rate", "hours_avg"], dimensions=["department"], groups=groups)
+    assert {r["department"] for r in rows} == {"ALL", "OPS-ONLY"}

@@ -65,6 +65,9 @@ class MetricRequest(BaseModel):
     grain: Grain = "month"
     start: date
     end: date
+    #: dimension → {group value: member values}: the rows of every member count towards the
+    #: group, so overlapping groups (a department and its subtree) come from the same one query
+    groups: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,15 @@ class _Compiler:
                 N_("{path}: name each dimension once, and none of: {reserved}."),
                 reserved=", ".join(RESULT_COLUMNS),
             )
+        for dim in req.groups:
+            if dim not in req.dimensions:
+                self._problem(
+                    f"groups.{dim}",
+                    N_(
+                        "{path}: groups are given for {dim}, which is not among the requested dimensions; add it to dimensions."
+                    ),
+                    dim=dim,
+                )
         if req.end <= req.start:
             self._problem("end", N_("{path}: the end date must come after the start date."))
         if not bad:
@@ -318,6 +330,19 @@ class _Compiler:
         first = self._bound(self._periods[0], time_type, start=True)
         last = self._bound(self._periods[-1], time_type, start=False)
         rows = table.filter(table[time_col] >= first, table[time_col] < last)
+        # group keys are named expressions, so a dimension never overwrites a source column
+        keys: dict[str, str] = {dim: declared.dimensions[dim] for dim in req.dimensions}
+        for i, dim in enumerate(req.dimensions):
+            if dim not in req.groups:
+                continue
+            member, group = f"__member_{i}", f"__group_{i}"
+            pairs = [(m, g) for g, members in req.groups[dim].items() for m in members]
+            mapping = ibis.memtable(
+                {member: [m for m, _ in pairs], group: [g for _, g in pairs]},
+                schema={member: "string", group: "string"},
+            )
+            rows = rows.join(mapping, rows[keys[dim]].cast("string") == mapping[member])
+            keys[dim] = group
         ts = rows[time_col]
         cases = [
             (ts < self._bound(p, time_type, start=False), ibis.literal(p.start, dt.date))
@@ -329,9 +354,8 @@ class _Compiler:
             expr = self._measure(rows, schema, measure, measure_path)
             if expr is not None:
                 metrics[column] = expr
-        # group keys are named expressions, so a dimension never overwrites a source column
-        keys = {dim: rows[declared.dimensions[dim]] for dim in req.dimensions}
-        return rows.group_by(**keys, period_start=period).aggregate(**metrics)
+        by = {dim: rows[column] for dim, column in keys.items()}
+        return rows.group_by(**by, period_start=period).aggregate(**metrics)
 
     def _bound(self, period: Period, time_type: dt.DataType, *, start: bool) -> ir.Value:
         if time_type.is_date():

@@ -37,8 +37,8 @@ def row_filters(
 
     Each filter: part ("numerator", "denominator", "measure", "answers"; derived metrics prefix
     the metric used, e.g. "fcr_rate.numerator"), measure path, source, time column, the period's
-    bounds (local dates and UTC instants), the dimension columns with their values, and the
-    measure's own conditions. ``period_start`` is moved to the start of its period.
+    bounds (local dates and UTC instants), the dimension columns with their values (a list for a
+    group's members), and the measure's own conditions. ``period_start`` is moved to the start of its period.
     """
     if metric not in spec.metrics:
         raise ValidationFailed(
@@ -124,7 +124,8 @@ def source_rows(con: ibis.BaseBackend, spec: MetricSpec, row_filter: Mapping[str
             low, high = ibis.literal(low, type_), ibis.literal(high, type_)
         conditions += [ts >= low, ts < high]
     for column, value in row_filter["equals"].items():
-        op = "is_null" if value is None else "eq"
+        # a list is a group's members (a department subtree), a single value one slice
+        op = "is_null" if value is None else "in" if isinstance(value, list) else "eq"
         flt = Filter(column=column, op=op, value=value)
         conditions.append(condition(table, schema, flt, f"equals.{column}", report))
     for i, raw in enumerate(row_filter["where"]):
