@@ -2,6 +2,7 @@
 
 from northstar import audit
 from northstar.customers import models as customers
+from northstar.data import models as data
 from northstar.indicators import models as indicators
 from northstar.journey import models as journey
 from northstar.org import models as org
@@ -11,4 +12,4 @@ from northstar.scorecards import models as scorecards
 from northstar.security import models as security
 from northstar.strategy import models as strategy
 
-ALL = (audit, org, security, customers, strategy, journey, indicators, pools, positions, scorecards)
+ALL = (audit, org, security, customers, strategy, journey, indicators, pools, positions, scorecards, data)

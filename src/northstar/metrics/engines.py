@@ -90,6 +90,19 @@ def load_files(con: ibis.BaseBackend, spec: MetricSpec, *, base_dir: Path | None
         getattr(con, reader)(str(path), table_name=name)
 
 
+def load_parquet(con: ibis.BaseBackend, name: str, paths: list[Path]) -> None:
+    """Make the Parquet files ``paths`` (one source's snapshot) the table ``name`` of ``con``."""
+    if con.name == "pyspark":
+        session: SparkSession = con._session  # noqa: SLF001 - Ibis keeps the Spark session here
+        session.read.parquet(*(str(p) for p in paths)).createOrReplaceTempView(name)
+    elif con.name == "duckdb":
+        con.read_parquet([str(p) for p in paths], table_name=name)
+    else:  # any other backend: through Arrow
+        import pyarrow.parquet as pq
+
+        con.create_table(name, pa.concat_tables([pq.read_table(p) for p in paths]), overwrite=True)
+
+
 def load_pyspark_files(
     con: ibis.BaseBackend, session: SparkSession, spec: MetricSpec, *, base_dir: Path | None = None
 ) -> None:

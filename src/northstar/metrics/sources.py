@@ -52,6 +52,11 @@ class SourceColumn(BaseModel):
     required: bool = True
     #: digits after the decimal point kept for ``decimal`` columns (rounded half up)
     scale: int = Field(default=6, ge=0, le=18)
+    #: what a valid value looks like; a value outside it still loads but counts as invalid in
+    #: the data-quality figures (S7.5), as a survey score of 11 would
+    allowed: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
 
 
 class SourceSchema(BaseModel):
@@ -155,16 +160,21 @@ def _not_utf8(file: str, line: int) -> ValidationFailed:
 
 
 def _read_csv(path: Path) -> pa.Table:
-    text = decode_text(path.read_bytes(), file=path.name)
+    return read_csv_bytes(path.read_bytes(), file=path.name)
+
+
+def read_csv_bytes(content: bytes, *, file: str) -> pa.Table:
+    """CSV content (UTF-8, BOM or GBK) as a table of text, rows numbered as the user sees them."""
+    text = decode_text(content, file=file)
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise ValidationFailed(
             N_("{file} is not a readable CSV file ({error}). Save it again as CSV and load it again."),
-            file=path.name,
+            file=file,
             error=str(exc),
         ) from exc
-    return _text_table(path.name, records)
+    return _text_table(file, records)
 
 
 def _read_parquet(path: Path) -> pa.Table:
@@ -277,7 +287,11 @@ def load_checked(
     Declared columns come first in declared order (optional ones missing from the file are
     added as nulls); undeclared ones follow (``extra: allow``) or are dropped (``ignore``).
     """
-    table = read_source(path, sheet=sheet)
+    return cast_checked(read_source(path, sheet=sheet), schema, source_name=source_name)
+
+
+def cast_checked(table: pa.Table, schema: SourceSchema, *, source_name: str) -> pa.Table:
+    """``table`` (from a file, a SQL query or a push) checked and cast like ``load_checked``."""
     problems, typed = _check(table, schema, source_name)
     if problems:
         raise ValidationFailed(
@@ -297,6 +311,38 @@ def load_checked(
                 names.append(name)
                 arrays.append(table.column(name))
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def numbered_from(table: pa.Table, first: int) -> pa.Table:
+    """``table`` whose rows problems name from ``first`` (1 for pushed records and SQL rows)."""
+    meta = dict(table.schema.metadata or {})
+    meta[_META_FIRST] = str(first).encode()
+    return table.replace_schema_metadata(meta)
+
+
+def column_quality(table: pa.Table, schema: SourceSchema) -> dict[str, dict[str, int]]:
+    """Per declared column: how many values are null and how many fall outside allowed/min/max."""
+    out: dict[str, dict[str, int]] = {}
+    for column in schema.columns:
+        if column.name not in table.column_names:
+            continue
+        values = table.column(column.name)
+        invalid = 0
+        if column.allowed is not None:
+            allowed = pa.array(column.allowed, pa.string())
+            as_text = pc.cast(values, pa.string())
+            invalid += pc.sum(pc.and_(pc.is_valid(as_text), pc.invert(pc.is_in(as_text, allowed)))).as_py() or 0
+        if (column.min is not None or column.max is not None) and column.type in ("integer", "decimal"):
+            numbers = pc.cast(values, pa.float64())
+            checks = []
+            if column.min is not None:
+                checks.append(pc.less(numbers, column.min))
+            if column.max is not None:
+                checks.append(pc.greater(numbers, column.max))
+            outside = checks[0] if len(checks) == 1 else pc.or_(*checks)
+            invalid += pc.sum(pc.fill_null(outside, False)).as_py() or 0
+        out[column.name] = {"nulls": values.null_count, "invalid": int(invalid)}
+    return out
 
 
 def _check(

@@ -210,6 +210,7 @@ def create_app(
 
     from northstar.customers import pages as customers_pages
     from northstar.customers import routes as customers_routes
+    from northstar.data import routes as data_routes
     from northstar.indicators import pages as indicators_pages
     from northstar.indicators import routes as indicators_routes
     from northstar.journey import pages as journey_pages
@@ -243,6 +244,7 @@ def create_app(
         scorecards_routes,
         cascade_routes,
         workspace_routes,
+        data_routes,
     ):
         app.include_router(api.router, prefix="/api/v1")
     app.include_router(web_pages.api_router, prefix="/api/v1")
