@@ -46,7 +46,7 @@ def actual_filter(principal: Principal) -> ColumnElement[bool]:
     if principal.role is Role.manager:
         own = select(Employee.department_id).where(Employee.id == principal.employee_id)
         departments = (MetricActual.scope_kind == "department") & MetricActual.department_id.in_(
-            scope.department_subtree(own)
+            scope.department_subtree(own, "actual_dept_tree")
         )
         return or_(mine, departments, MetricActual.scope_kind.in_(SHARED_KINDS))
     return or_(mine, MetricActual.scope_kind == "company")
@@ -175,7 +175,7 @@ def drill_rows(
     rows = source_rows(con, spec, row_filter)
     declared = spec.sources[row_filter["source"]]
     order = [c for c in (declared.key or [declared.time_column]) if c in rows.columns]
-    total = int(rows.count().execute())
+    total = int(rows.count().to_pyarrow().as_py())
     size = max(1, min(size, MAX_PAGE_SIZE))
     page = max(page, 1)
     table = rows.order_by(order).limit(size, offset=(page - 1) * size).to_pyarrow()

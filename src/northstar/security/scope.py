@@ -22,10 +22,12 @@ from northstar.security.models import Role
 from northstar.security.principal import ALL_SCOPE_ROLES, DESIGN_ROLES, Principal
 
 
-def department_subtree(root_ids: Any) -> Any:
-    """A recursive CTE of the ids of ``root_ids``'s departments and all their descendants."""
+def department_subtree(root_ids: Any, name: str = "dept_tree") -> Any:
+    """A recursive CTE of the ids of ``root_ids``'s departments and all their descendants.
+
+    ``name`` names the CTE; two subtrees in one statement need two names."""
     base = select(Department.id.label("id")).where(Department.id.in_(root_ids))
-    tree = base.cte("dept_tree", recursive=True)
+    tree = base.cte(name, recursive=True)
     tree = tree.union_all(select(Department.id).where(Department.parent_id == tree.c.id))
     return select(tree.c.id)
 
