@@ -36,6 +36,12 @@ workspace_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(workspace_app, name="workspace")
+data_app = typer.Typer(help="Data sources: register, load, push, quality.", no_args_is_help=True)
+metrics_app = typer.Typer(help="Metrics: the spec, bindings and batch computation.", no_args_is_help=True)
+spec_app = typer.Typer(help="The metric spec in force.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(metrics_app, name="metrics")
+metrics_app.add_typer(spec_app, name="spec")
 console = Console()
 
 
@@ -320,6 +326,251 @@ def workspace_schema(
         return
     file.write_text(text, encoding="utf-8")
     console.print(f"Wrote {file}.")
+
+
+# --- data sources and metrics (S7) --------------------------------------------------------------
+
+
+@data_app.command("register")
+def data_register(file: Path) -> None:
+    """Register (or update) the sources of a YAML file: a list of sources, or {sources: [...]}."""
+    import yaml
+
+    from northstar.data import registry
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    entries = loaded.get("sources", []) if isinstance(loaded, dict) else loaded
+    try:
+        with unit_of_work(_factory()) as db:
+            for entry in entries or []:
+                source = registry.register_source(db, SYSTEM_PRINCIPAL, registry.source_in(entry))
+                console.print(f"Registered {source.code} ({source.kind}).")
+    except NorthstarError as exc:
+        _fail(exc)
+
+
+@data_app.command("sources")
+def data_sources() -> None:
+    """List the registered sources with their current snapshot and freshness."""
+    from northstar.data import quality
+
+    with unit_of_work(_factory()) as db:
+        report = quality.quality_report(db)
+        table = RichTable(
+            "code", "kind", "system", "rows", "loaded", "latest event", "status", "null %", "invalid %"
+        )
+        for s in report.sources:
+            snap = s.snapshot
+            table.add_row(
+                s.source.code,
+                s.source.kind,
+                s.source.system,
+                f"{snap.rows:,}" if snap else "—",
+                snap.loaded_at.strftime("%Y-%m-%d %H:%M") if snap else "—",
+                snap.last_event.strftime("%Y-%m-%d") if snap and snap.last_event else "—",
+                s.status + (f" ({s.age_days} d)" if s.age_days is not None else ""),
+                str(s.null_share),
+                str(s.invalid_share),
+            )
+    console.print(table)
+
+
+@data_app.command("load")
+def data_load(
+    codes: Annotated[
+        list[str] | None, typer.Argument(help="source codes; all file and SQL sources when omitted")
+    ] = None,
+) -> None:
+    """Read file and SQL sources into new snapshots; each all or nothing."""
+    from northstar.data import registry
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    settings = get_settings()
+    try:
+        with unit_of_work(_factory()) as db:
+            names = codes or [s.code for s in registry.list_sources(db) if s.kind != "push"]
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Loading sources…", total=len(names))
+                for code in names:
+                    result = registry.load_source(db, SYSTEM_PRINCIPAL, settings, code)
+                    snap = result.snapshot
+                    state = "new snapshot" if result.changed else "unchanged"
+                    progress.console.print(f"{code}: {snap.rows:,} rows, snapshot {snap.number} ({state}).")
+                    progress.advance(task)
+    except NorthstarError as exc:
+        _fail(exc)
+
+
+@data_app.command("push")
+def data_push(
+    code: str,
+    file: Path,
+    key: Annotated[str, typer.Option(help="idempotency key: the same key is counted once")],
+) -> None:
+    """Push a JSON or CSV file of rows into a push source, as the HTTP endpoint does."""
+    from northstar.data import registry
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    content_type = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
+    try:
+        with unit_of_work(_factory()) as db:
+            result = registry.push_batch(
+                db,
+                SYSTEM_PRINCIPAL,
+                get_settings(),
+                code,
+                idempotency_key=key,
+                content=file.read_bytes(),
+                content_type=content_type,
+            )
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    if result.replayed:
+        console.print(f"{code}: the batch {key} had been received before; nothing added.")
+    else:
+        console.print(f"{code}: {result.batch.rows:,} rows received as batch {key}.")
+
+
+@data_app.command("quality")
+def data_quality() -> None:
+    """Coverage of assignments by data and the share computed automatically (S7.5)."""
+    from northstar.data import quality
+
+    with unit_of_work(_factory()) as db:
+        report = quality.quality_report(db)
+    for c in report.coverage:
+        console.print(
+            f"{c.kind}: {c.computed:,} of {c.assignments:,} assignments have a computed value ({c.share}%)."
+        )
+    console.print(
+        f"Computed automatically: {report.automatic:,}; entered by hand: {report.manual:,} "
+        f"({report.automatic_share}% automatic)."
+    )
+    for gap in report.gaps[:20]:
+        console.print(
+            f"  gap: {gap['card']} {gap['scope_kind']} {gap['scope_key']}: {gap['reason']} ({gap['detail']})"
+        )
+
+
+@spec_app.command("save")
+def spec_save(file: Path, note: str = "") -> None:
+    """Check a metric spec (YAML or JSON) against the registered sources and save it."""
+    from northstar.data import specs
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    try:
+        with unit_of_work(_factory()) as db:
+            version = specs.save_spec(db, SYSTEM_PRINCIPAL, file.read_text(encoding="utf-8"), note=note)
+            console.print(f"Saved the metric spec, version {version.id} ({version.content_hash}).")
+    except NorthstarError as exc:
+        _fail(exc)
+
+
+@spec_app.command("export")
+def spec_export(
+    file: Annotated[Path | None, typer.Argument(help="YAML file; stdout when omitted")] = None,
+) -> None:
+    """Print (or write) the metric spec in force."""
+    from northstar.data import specs
+
+    with unit_of_work(_factory()) as db:
+        found = specs.current_spec(db)
+        text = found.version.text if found else ""
+    if not text:
+        console.print("No metric spec has been saved yet.")
+        raise typer.Exit(1)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {file}.")
+
+
+@spec_app.command("schema")
+def spec_schema() -> None:
+    """Print the JSON Schema of the metric spec."""
+    import json
+
+    from northstar.metrics.spec import spec_json_schema
+
+    typer.echo(json.dumps(spec_json_schema(), ensure_ascii=False, indent=2))
+
+
+@metrics_app.command("bind")
+def metrics_bind(card: str, metric: str) -> None:
+    """Compute the indicator card CARD from METRIC of the spec in force."""
+    from northstar.data import specs
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    try:
+        with unit_of_work(_factory()) as db:
+            specs.bind(db, SYSTEM_PRINCIPAL, card, metric)
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(f"{card} is computed from {metric}.")
+
+
+@metrics_app.command("compute")
+def metrics_compute(
+    start: Annotated[
+        str, typer.Option("--from", help="first day, YYYY-MM-DD (its whole period is computed)")
+    ],
+    end: Annotated[str, typer.Option("--to", help="the day after the last, YYYY-MM-DD")],
+    grain: Annotated[str, typer.Option(help="week, month, quarter or year")] = "month",
+) -> None:
+    """Compute the actuals of every bound assignment for the periods of [FROM, TO)."""
+    from datetime import date
+    from typing import cast
+
+    from northstar.data import compute
+    from northstar.metrics.spec import Grain
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    try:
+        first, after = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        console.print("[red]--from and --to take dates written YYYY-MM-DD, e.g. 2026-01-01.[/red]")
+        raise typer.Exit(1) from None
+    if grain not in ("week", "month", "quarter", "year"):
+        console.print("[red]--grain takes week, month, quarter or year.[/red]")
+        raise typer.Exit(1)
+    steps = {
+        "sources": "Reading source snapshots",
+        "person": "Computing per person",
+        "department": "Computing per department subtree",
+        "company": "Computing for the company",
+        "customer": "Computing per customer",
+        "project": "Computing per project",
+        "store": "Storing values with their lineage",
+        "done": "Done",
+    }
+    settings = get_settings()
+    try:
+        with unit_of_work(_factory()) as db, Progress(console=console) as progress:
+            task = progress.add_task("Preparing…", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, description=steps.get(step, step), completed=done, total=total)
+
+            run = compute.compute_actuals(
+                db,
+                SYSTEM_PRINCIPAL,
+                settings,
+                start=first,
+                end=after,
+                grain=cast(Grain, grain),
+                progress=report,
+            )
+            actuals, gaps, run_id = run.actuals, len(run.gaps), run.id
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"Run {run_id}: {actuals:,} actuals stored ({settings.metrics_engine}); {gaps:,} assignments without data."
+    )
 
 
 if __name__ == "__main__":
