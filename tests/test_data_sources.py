@@ -463,7 +463,6 @@ def test_actuals_per_person_department_subtree_company_and_customer_match_hand_c
         ("company", "", "2026-02-01"): 50.0,
         ("customer", "C1", "2026-01-01"): 100.0,
         ("customer", "C2", "2026-01-01"): 0.0,
-        ("customer", "C3", "2026-01-01"): None,
         ("customer", "C1", "2026-02-01"): 100.0,
         ("customer", "C2", "2026-02-01"): 0.0,
         ("project", "P1", "2026-01-01"): 50.0,

@@ -249,8 +249,8 @@ def compute_actuals(
             key = "" if dimension is None else result[dimension]
             for card in metrics[metric]:
                 if kind in SLICE_KINDS:
-                    if key is None:
-                        continue
+                    if key is None or result["value"] is None:
+                        continue  # a slice is kept only where the data gives it a value
                     owner = Owner(kind, str(key))
                 else:
                     owner_of = {o.key: o for o in wanted[card]}

@@ -210,6 +210,7 @@ def create_app(
 
     from northstar.customers import pages as customers_pages
     from northstar.customers import routes as customers_routes
+    from northstar.data import pages as data_pages
     from northstar.data import routes as data_routes
     from northstar.indicators import pages as indicators_pages
     from northstar.indicators import routes as indicators_routes
@@ -260,6 +261,7 @@ def create_app(
         scorecards_pages,
         cascade_pages,
         workspace_pages,
+        data_pages,
     ):
         app.include_router(pages.router)
     app.include_router(web_pages.router)

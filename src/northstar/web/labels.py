@@ -324,3 +324,72 @@ WORKSPACE_SECTIONS = [
     N_("scorecards"),
     N_("company journey"),
 ]
+
+# data sources, metrics and actuals (S7): words shown as data (``_(DATA_WORDS[value])``)
+DATA_WORDS = {
+    # freshness of a source
+    "fresh": N_("fresh"),
+    "stale": N_("stale"),
+    "never": N_("never loaded"),
+    # kinds of source
+    "file": N_("file"),
+    "sql": N_("SQL table"),
+    "push": N_("push"),
+    # business systems
+    "crm": N_("CRM"),
+    "survey": N_("survey system"),
+    "erp": N_("ERP"),
+    "production": N_("production system"),
+    "hr": N_("HR system"),
+    "it": N_("IT system"),
+    "finance": N_("finance system"),
+    "other": N_("other system"),
+    # declared column types
+    "string": N_("text"),
+    "integer": N_("whole number"),
+    "decimal": N_("decimal number"),
+    "date": N_("date"),
+    "timestamp": N_("date and time"),
+    "boolean": N_("yes / no value"),
+    # owner scopes of a computed actual
+    "person": N_("person"),
+    "department": N_("department"),
+    "company": N_("company"),
+    "customer": N_("customer"),
+    "project": N_("project"),
+    # grains
+    "week": N_("weekly"),
+    "month": N_("monthly"),
+    "quarter": N_("quarterly"),
+    "year": N_("yearly"),
+    # why an assignment was not computed
+    "not_loaded": N_("source not loaded"),
+    "no_dimension": N_("source has no owner dimension"),
+    "invalid": N_("metric invalid"),
+    # metric types and directions
+    "simple": N_("simple"),
+    "ratio": N_("ratio"),
+    "derived": N_("derived"),
+    "nps": N_("net promoter score"),
+    "csat": N_("customer satisfaction"),
+    "higher_is_better": N_("higher is better"),
+    "lower_is_better": N_("lower is better"),
+    "target_is_best": N_("best at the target"),
+    # parts of a value whose rows the drill-down lists
+    "numerator": N_("numerator"),
+    "denominator": N_("denominator"),
+    "measure": N_("counted rows"),
+    "answers": N_("answers"),
+    # filter operators, as in "status equals closed"
+    "eq": N_("equals"),
+    "ne": N_("differs from"),
+    "lt": N_("is less than"),
+    "le": N_("is at most"),
+    "gt": N_("is more than"),
+    "ge": N_("is at least"),
+    "in": N_("is one of"),
+    "not_in": N_("is none of"),
+    "is_null": N_("is empty"),
+    "not_null": N_("is not empty"),
+    "between": N_("is between"),
+}

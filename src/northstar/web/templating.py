@@ -26,6 +26,7 @@ _DOMAINS = (
     "positions",
     "scorecards",
     "workspace",
+    "data",
 )
 
 
@@ -58,6 +59,12 @@ def _nav(principal: Any, t: Any) -> list[dict[str, Any]]:
         {"href": "/value", "label": t.gettext("Customer value"), "key": "value"},
         {"href": "/scorecard", "label": t.gettext("Scorecards"), "key": "design"},
         {"href": "/scorecards/me", "label": t.gettext("My scorecard"), "key": "mine"},
+        # everyone sees the computed actuals within their scope; employees not the sources and metrics
+        {
+            "href": "/data/actuals" if principal.role is Role.employee else "/data",
+            "label": t.gettext("Data"),
+            "key": "data",
+        },
     ]
     if principal.role in (Role.admin, Role.hr, Role.auditor):
         items.append({"href": "/audit", "label": t.gettext("Audit log"), "key": "audit"})
