@@ -175,21 +175,31 @@ def _restore(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any]]]])
                     )
 
 
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo's business data is generated once per test session."""
+    return tmp_path_factory.mktemp("demo-data")
+
+
 @pytest.fixture
-def demo(session_factory: sessionmaker[Session], db_url: str) -> list[Any]:
+def demo(session_factory: sessionmaker[Session], db_url: str, settings: Settings, demo_data_dir: Path) -> list[Any]:
     """The demo company, loaded the way ``northstar demo load`` does it — for real once per backend
-    and test session, then restored row for row (a full load takes about 15 s)."""
+    and test session, then restored row for row (a full load takes about 20 s). Its business data
+    (files and the managed store) is copied into the test's data directory."""
     from northstar.demo import company
 
     backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     engine = session_factory.kw["bind"]
+    generated = demo_data_dir / backend
     if backend in _demo_snapshots:
         logins, snapshot = _demo_snapshots[backend]
         _restore(engine, snapshot)
-        return logins
-    with unit_of_work(session_factory) as s:
-        logins = company.load(s)
-    _demo_snapshots[backend] = (logins, _snapshot(engine))
+    else:
+        demo_settings = settings.model_copy(update={"data_dir": generated})
+        with unit_of_work(session_factory) as s:
+            logins = company.load(s, demo_settings)
+        _demo_snapshots[backend] = (logins, _snapshot(engine))
+    shutil.copytree(generated, settings.data_dir, dirs_exist_ok=True)
     return logins
 
 

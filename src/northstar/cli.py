@@ -112,7 +112,7 @@ def demo_load(
                 return
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("Building the demo company…", total=None)
-                logins = company.load(db)
+                logins = company.load(db, get_settings())
                 progress.update(task, completed=1, total=1)
     except NorthstarError as exc:
         _fail(exc)

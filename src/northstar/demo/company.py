@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from northstar import audit
 from northstar.audit import AuditLog
-from northstar.demo import scorecard, value
+from northstar.config import Settings
+from northstar.demo import actuals, scorecard, value
 from northstar.errors import N_, NorthstarError
 from northstar.org.io import import_tables
 from northstar.org.models import Department, Employee
@@ -406,8 +407,9 @@ def build_tables(today: date | None = None) -> dict[str, Table]:
     return {"departments": depts, "positions": positions, "employees": employees}
 
 
-def load(db: Session, *, today: date | None = None) -> list[DemoLogin]:
-    """Build the demo company into an empty database and create one login per role."""
+def load(db: Session, settings: Settings, *, today: date | None = None) -> list[DemoLogin]:
+    """Build the demo company into an empty database, with a year of business data under the
+    data directory and actuals computed from it, and create one login per role."""
     if is_loaded(db):
         raise DemoRefused(N_("The demo company is already loaded in this database."))
     if holds_data(db):
@@ -442,6 +444,7 @@ def load(db: Session, *, today: date | None = None) -> list[DemoLogin]:
         logins.append(DemoLogin(username, role, password, number))
     value.load(db)
     scorecard.load(db, today=today)
+    actuals.load(db, settings)
     audit.record(
         db,
         SYSTEM_PRINCIPAL.actor,

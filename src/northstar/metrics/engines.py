@@ -100,7 +100,8 @@ def load_parquet(con: ibis.BaseBackend, name: str, paths: list[Path]) -> None:
     else:  # any other backend: through Arrow
         import pyarrow.parquet as pq
 
-        con.create_table(name, pa.concat_tables([pq.read_table(p) for p in paths]), overwrite=True)
+        rows = pa.concat_tables([pq.read_table(p) for p in paths])
+        con.create_table(name, ibis.memtable(rows), overwrite=True)
 
 
 def load_pyspark_files(
