@@ -242,7 +242,9 @@ def test_registering_a_source_with_a_time_column_it_does_not_declare_is_refused_
     assert bad_code.status_code == 422
     (problem,) = bad_code.json()["error"]["problems"]
     assert problem["field"] == "code" and "lower-case letters" in problem["message"]
-    wrong = client.post("/api/v1/data/sources", json={**TICKETS_SOURCE, "time_column": "created"}, headers=world)
+    wrong = client.post(
+        "/api/v1/data/sources", json={**TICKETS_SOURCE, "time_column": "created"}, headers=world
+    )
     assert wrong.status_code == 422
     (problem,) = wrong.json()["error"]["problems"]
     assert "time_column created is not among the declared columns" in problem["message"]
@@ -381,7 +383,10 @@ def test_a_retried_push_counts_once_and_a_reused_key_or_a_known_row_is_refused(
     assert retried.status_code == 200 and retried.json()["replayed"] is True
     assert client.get("/api/v1/data/sources/surveys").json()["snapshot"]["rows"] == 3
     reused = client.post(url, json=rows[:1], headers={**h, "Idempotency-Key": "jan-1"})
-    assert reused.status_code == 409 and "already used for a different batch" in reused.json()["error"]["message"]
+    assert (
+        reused.status_code == 409
+        and "already used for a different batch" in reused.json()["error"]["message"]
+    )
     known = client.post(url, json=[rows[1]], headers={**h, "Idempotency-Key": "jan-2"})
     assert known.status_code == 422
     assert (
@@ -612,3 +617,20 @@ def test_quality_shows_freshness_null_and_invalid_shares_coverage_and_the_automa
     assert (report["automatic"], report["manual"], report["automatic_share"]) == (6, 0, "100.0")
     assert db.scalar(select(SourceSnapshot.rows)) == 6
     assert db.query(MetricActual).count() > 0
+
+
+@pytest.mark.req("S7.6")
+def test_the_pyspark_engine_computes_the_same_actuals_from_the_same_snapshots(
+    world: dict[str, str], client: TestClient, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from northstar.data.compute import compute_actuals
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    _setup(client, world)
+    duckdb = {k: _number(v) for k, v in _actuals(client, card="fcr").items()}
+    spark_settings = settings.model_copy(update={"metrics_engine": "pyspark"})
+    with unit_of_work(session_factory) as s:
+        run = compute_actuals(s, SYSTEM_PRINCIPAL, spark_settings, start=JAN, end=date(2026, 3, 1))
+        assert run.engine == "pyspark"
+    spark = {k: _number(v) for k, v in _actuals(client, card="fcr").items()}
+    assert spark == duckdb and len(spark) == 17
