@@ -2,6 +2,7 @@
 
 from northstar import audit
 from northstar.customers import models as customers
+from northstar.cycles import models as cycles
 from northstar.data import models as data
 from northstar.indicators import models as indicators
 from northstar.journey import models as journey
@@ -12,4 +13,17 @@ from northstar.scorecards import models as scorecards
 from northstar.security import models as security
 from northstar.strategy import models as strategy
 
-ALL = (audit, org, security, customers, strategy, journey, indicators, pools, positions, scorecards, data)
+ALL = (
+    audit,
+    org,
+    security,
+    customers,
+    strategy,
+    journey,
+    indicators,
+    pools,
+    positions,
+    scorecards,
+    data,
+    cycles,
+)

@@ -210,6 +210,7 @@ def create_app(
 
     from northstar.customers import pages as customers_pages
     from northstar.customers import routes as customers_routes
+    from northstar.cycles import routes as cycles_routes
     from northstar.data import pages as data_pages
     from northstar.data import routes as data_routes
     from northstar.indicators import pages as indicators_pages
@@ -246,6 +247,7 @@ def create_app(
         cascade_routes,
         workspace_routes,
         data_routes,
+        cycles_routes,
     ):
         app.include_router(api.router, prefix="/api/v1")
     app.include_router(web_pages.api_router, prefix="/api/v1")
