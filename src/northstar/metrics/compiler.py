@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
@@ -130,27 +131,93 @@ def compile_request(con: ibis.BaseBackend, spec: MetricSpec, request: MetricRequ
 def compute(con: ibis.BaseBackend, spec: MetricSpec, request: MetricRequest) -> pa.Table:
     """Execute the request; rows of dimensions…, period_start, metric, value, numerator, denominator."""
     compiler = _Compiler(con, spec, request)
-    wide = compiler.wide().to_pyarrow()
-    dims = request.dimensions
-    parts = []
-    for name in request.metrics:
-        col = compiler.metric_columns[name]
-        n = wide.num_rows
-        parts.append(
-            pa.table(
-                {
-                    **{d: wide[d] for d in dims},
-                    "period_start": wide["period_start"],
-                    "metric": pa.array([name] * n, pa.string()),
-                    "value": wide[f"{col}_value"],
-                    "numerator": wide[f"{col}_num"],
-                    "denominator": wide[f"{col}_den"],
-                }
-            )
+    # simple and derived metrics have no numerator or denominator: their columns of nulls are
+    # made here rather than carried through the query
+    wide = compiler.wide(null_parts=False).to_pyarrow()
+    keys = [*request.dimensions, "period_start"]
+    # Each wide row becomes one long row per metric, the metrics in the order asked and the rows
+    # in the order of the keys: what a stable sort of the long table by the keys gives. The long
+    # columns are built with numpy in buffers of Arrow's pool, not by concatenating the wide
+    # columns and gathering them through index arrays: at rows × metrics in the millions, the
+    # memory touched is most of the cost.
+    order = pc.sort_indices(wide.select(keys), sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+    m = len(request.metrics)
+    index_type = np.int32 if len(order) * m < 2**31 else np.int64
+    each_row = pa.array(np.repeat(order.astype(index_type), m))
+    prefixes = [compiler.metric_columns[name] for name in request.metrics]
+    present = set(wide.column_names)
+
+    def parts(suffix: str) -> list[pa.ChunkedArray | None]:
+        return [wide[f"{p}_{suffix}"] if f"{p}_{suffix}" in present else None for p in prefixes]
+
+    return pa.table(
+        {
+            **{k: wide[k].take(each_row) for k in keys},
+            "metric": _repeated(request.metrics, len(order)),
+            "value": _side_by_side(parts("value"), order),
+            "numerator": _side_by_side(parts("num"), order),
+            "denominator": _side_by_side(parts("den"), order),
+        }
+    )
+
+
+def _side_by_side(columns: list[pa.ChunkedArray | None], order: np.ndarray) -> pa.Array:
+    """Row i × m + k holds row ``order[i]`` of ``columns[k]``; None stands for a column of nulls.
+
+    The columns are float64: the compiler casts every value, numerator and denominator to it.
+    """
+    n, m = len(order), len(columns)
+    # gathered column by column (each small enough for the cache), then turned in one pass:
+    # writing straight into every m-th cell would touch each cache line once per column
+    _, gathered = _allocate(m * n, np.float64)
+    by_column = gathered.reshape(m, n)
+    known = np.zeros((m, n), dtype=np.bool_)
+    for k, column in enumerate(columns):
+        if column is None:
+            by_column[k] = 0
+        else:
+            by_column[k] = column.to_numpy()[order]
+            known[k] = column.is_valid().to_numpy()[order]
+    data, values = _allocate(n * m, np.float64)
+    values.reshape(n, m)[:] = by_column.T
+    valid = np.ascontiguousarray(known.T)
+    nulls = n * m - int(np.count_nonzero(valid))
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    return pa.Array.from_buffers(pa.float64(), n * m, [bitmap, data], null_count=nulls)
+
+
+def _repeated(names: list[str], n: int) -> pa.Array | pa.ChunkedArray:
+    """``names`` one after the other, n times over, as strings (chunked past 2 GiB of text)."""
+    encoded = [name.encode() for name in names]
+    block = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    starts = np.cumsum([0, *(len(e) for e in encoded[:-1])], dtype=np.int32)
+    # each chunk's text stays under 2 GiB, so its 32-bit offsets cannot overflow
+    per_chunk = max(1, (2**31 - 1) // max(len(block), 1))
+    chunks = []
+    for first in range(0, n, per_chunk):
+        rows = min(per_chunk, n - first)
+        offsets_buffer, offsets = _allocate(rows * len(names) + 1, np.int32)
+        row_starts = np.arange(rows, dtype=np.int32)[:, None] * np.int32(len(block))
+        np.add(row_starts, starts, out=offsets[:-1].reshape(rows, len(names)))
+        offsets[-1] = rows * len(block)
+        text_buffer, text = _allocate(rows * len(block), np.uint8)
+        text.reshape(rows, len(block))[:] = block
+        chunks.append(
+            pa.Array.from_buffers(pa.string(), rows * len(names), [None, offsets_buffer, text_buffer])
         )
-    table = pa.concat_tables(parts)
-    order = [(d, "ascending") for d in [*dims, "period_start"]]
-    return table.take(pc.sort_indices(table, sort_keys=order))
+    if len(chunks) == 1:
+        return chunks[0]
+    return pa.chunked_array(chunks, pa.string())
+
+
+def _allocate(count: int, dtype: type[np.generic]) -> tuple[pa.Buffer, np.ndarray]:
+    """A buffer from Arrow's memory pool, and a writable array over it.
+
+    The result's memory then belongs to Arrow, which accounts for it and reuses it for the next
+    request, rather than to numpy's allocator, which returns large blocks to the system at once.
+    """
+    buffer = pa.allocate_buffer(count * np.dtype(dtype).itemsize)
+    return buffer, np.frombuffer(buffer, dtype=dtype, count=count)
 
 
 class _Compiler:
@@ -250,13 +317,15 @@ class _Compiler:
             )
 
     # -- per-source aggregation ------------------------------------------------------------
-    def wide(self) -> ir.Table:
+    def wide(self, *, null_parts: bool = True) -> ir.Table:
+        """The wide expression; without ``null_parts``, the numerator and denominator columns that
+        are always null (those of simple and derived metrics) are left out."""
         plan = self._measures_by_source()
         self._periods = periods(self.request.grain, self.request.start, self.request.end, self.spec.timezone)
         aggregates = [self._aggregate(source, items) for source, items in plan.items()]
         self._raise()
         joined = self._join(aggregates)
-        return self._metrics(joined)
+        return self._metrics(joined, null_parts=null_parts)
 
     def _measures_by_source(self) -> dict[str, dict[str, tuple[Measure, str]]]:
         """source → {column name in the aggregate: (the measure to compute there, its path)}."""
@@ -419,16 +488,20 @@ class _Compiler:
             renamed = right.rename({f"__r_{k}": k for k in keys})
             predicates = [joined[k].identical_to(renamed[f"__r_{k}"]) for k in keys]
             j = joined.outer_join(renamed, predicates)
+            # a relation of its own: Ibis folds a selection over a join into the join chain, and
+            # the next join's predicates on the coalesced keys would then belong to no parent
+            # (IntegrityError from the third source on)
             joined = j.select(
                 *[ibis.coalesce(j[k], j[f"__r_{k}"]).name(k) for k in keys],
                 *[c for c in j.columns if c not in keys and not c.startswith("__r_")],
-            )
+            ).view()
         return joined
 
-    def _metrics(self, joined: ir.Table) -> ir.Table:
+    def _metrics(self, joined: ir.Table, *, null_parts: bool) -> ir.Table:
         spec = self.spec
         cols: dict[str, ir.Value] = {}
         null = ibis.null(dt.float64)
+        nulls: set[str] = set()  # the columns that are null whatever the data
 
         def col(name: str) -> ir.Value:
             return joined[self.aliases.get(name, name)]
@@ -446,6 +519,7 @@ class _Compiler:
                 measure = spec.measures[metric.measure]
                 value = count(f"{c}_a") if measure.agg in {"count", "count_distinct"} else f(f"{c}_a")
                 cols.update({f"{c}_value": value, f"{c}_num": null, f"{c}_den": null})
+                nulls |= {f"{c}_num", f"{c}_den"}
             elif isinstance(metric, RatioMetric):
                 num = self._additive(col(f"{c}_a"), spec.measures[metric.numerator])
                 den = self._additive(col(f"{c}_b"), spec.measures[metric.denominator])
@@ -471,7 +545,10 @@ class _Compiler:
                     },
                 )
                 cols[f"{c}_num"], cols[f"{c}_den"] = null, null
+                nulls |= {f"{c}_num", f"{c}_den"}
         keys = [*self.request.dimensions, "period_start"]
+        if not null_parts:
+            cols = {name: value for name, value in cols.items() if name not in nulls}
         return joined.select(*keys, **cols)
 
     @staticmethod

@@ -1,0 +1,1 @@
+"""Benchmarks, run by ``make bench``; the quick sizes also run in the test suite."""
