@@ -182,7 +182,9 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo(session_factory: sessionmaker[Session], db_url: str, settings: Settings, demo_data_dir: Path) -> list[Any]:
+def demo(
+    session_factory: sessionmaker[Session], db_url: str, settings: Settings, demo_data_dir: Path
+) -> list[Any]:
     """The demo company, loaded the way ``northstar demo load`` does it — for real once per backend
     and test session, then restored row for row (a full load takes about 20 s). Its business data
     (files and the managed store) is copied into the test's data directory."""

@@ -1084,3 +1084,23 @@ def test_a_closed_cycle_is_refused_by_the_service_and_on_postgresql_by_the_datab
             )
         )
         assert changed.rowcount == 9
+
+
+@pytest.mark.req("S9.3")
+def test_a_card_a_cycle_planned_with_cannot_be_deleted_and_the_refusal_names_the_cycle(
+    client: TestClient, world: dict[str, Principal], session_factory: sessionmaker[Session]
+) -> None:
+    h = as_user(client, "hr")
+    _planning(client, h)
+
+    def take_off_scorecards(db: Session) -> int:
+        card = indicators.get_card_by_code(db, "complaints")
+        for item in db.scalars(select(ScorecardItem).where(ScorecardItem.card_id == card.id)):
+            db.delete(item)
+        return card.id
+
+    card_id = run(session_factory, take_off_scorecards)
+    refused = client.delete(f"/api/v1/indicators/{card_id}", headers=h, params={"lang": "en"})
+    assert refused.status_code == 409, refused.text
+    (problem,) = refused.json()["error"]["problems"]
+    assert problem["message"].startswith("Used by the performance cycle ") and problem["field"] == "card_id"

@@ -53,7 +53,8 @@ class CycleIn(BaseModel):
         description="the personal scorecards enrolled; the start's year when not given",
     )
     grades: list[GradeIn] | None = Field(
-        default=None, description="best first; default S ≥ 110, A ≥ 95, B ≥ 80, C ≥ 60, D below (scoring.rules.DEFAULT_GRADES)"
+        default=None,
+        description="best first; default S ≥ 110, A ≥ 95, B ≥ 80, C ≥ 60, D below (scoring.rules.DEFAULT_GRADES)",
     )
     forced_distribution: dict[str, Decimal] | None = Field(
         default=None, description='grade code → percent, adding up to 100, e.g. {"S": 20, "A": 70, "B": 10}'

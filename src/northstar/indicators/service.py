@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from northstar import audit, catalogue
 from northstar.catalogue import library
 from northstar.customers.service import require_designer
+from northstar.cycles.models import Cycle, CycleAssignment, CycleCard, CycleChange
 from northstar.db import check_version
 from northstar.errors import N_, Conflict, Label, Named, NotFound, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
@@ -446,6 +447,18 @@ def card_uses(db: Session, card: IndicatorCard) -> list[Problem]:
                 _named(f"{dept.name_en or dept.name} {team.period}", f"{dept.name} {team.period}"),
             )
         )
+    # a cycle keeps the cards it planned or froze for good: its record must not lose them
+    used_in_cycles = (
+        select(Cycle)
+        .where(
+            Cycle.id.in_(select(CycleAssignment.cycle_id).where(CycleAssignment.card_id == card.id))
+            | Cycle.id.in_(select(CycleCard.cycle_id).where(CycleCard.card_id == card.id))
+            | Cycle.id.in_(select(CycleChange.cycle_id).where(CycleChange.card_id == card.id))
+        )
+        .order_by(Cycle.start)
+    )
+    for cycle in db.scalars(used_in_cycles):
+        found.append((N_("performance cycle"), _named(cycle.name_en or cycle.name, cycle.name)))
     return [
         Problem(
             N_("Used by the {kind} {name}: take the card off it first."),

@@ -331,7 +331,9 @@ def column_quality(table: pa.Table, schema: SourceSchema) -> dict[str, dict[str,
         if column.allowed is not None:
             allowed = pa.array(column.allowed, pa.string())
             as_text = pc.cast(values, pa.string())
-            invalid += pc.sum(pc.and_(pc.is_valid(as_text), pc.invert(pc.is_in(as_text, allowed)))).as_py() or 0
+            invalid += (
+                pc.sum(pc.and_(pc.is_valid(as_text), pc.invert(pc.is_in(as_text, allowed)))).as_py() or 0
+            )
         if (column.min is not None or column.max is not None) and column.type in ("integer", "decimal"):
             numbers = pc.cast(values, pa.float64())
             checks = []
