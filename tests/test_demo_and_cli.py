@@ -101,9 +101,9 @@ def test_cli_user_create_rejects_a_short_password_and_unknown_employee(cli_env):
     assert unknown.exit_code == 1 and "X999" in unknown.output
 
 
-def test_cli_exports_and_reimports_the_organisation(cli_env, tmp_path):
+def test_cli_exports_and_reimports_the_organisation(demo, cli_env, tmp_path):
+    # the demo fixture restores the company the CLI test above loads for real
     runner = cli_env
-    assert runner.invoke(cli, ["demo", "load"]).exit_code == 0
     target = tmp_path / "org.xlsx"
     exported = runner.invoke(cli, ["org", "export", str(target)])
     assert exported.exit_code == 0 and target.stat().st_size > 10_000
