@@ -634,3 +634,38 @@ def test_the_pyspark_engine_computes_the_same_actuals_from_the_same_snapshots(
         assert run.engine == "pyspark"
     spark = {k: _number(v) for k, v in _actuals(client, card="fcr").items()}
     assert spark == duckdb and len(spark) == 17
+
+
+@pytest.mark.req("S7.1")
+def test_a_survey_system_pushes_with_an_api_token_and_no_session(
+    world: dict[str, str], client: TestClient, app: Any
+) -> None:
+    """The machine client's way in: a bearer token of an HR service account, no cookie, no CSRF."""
+    client.post("/api/v1/data/sources", json=SURVEYS_SOURCE, headers=world)
+    created = client.post("/api/v1/tokens", json={"name": "Survey tool", "role": "hr"}, headers=world)
+    assert created.status_code == 201, created.text
+    auth = {"Authorization": f"Bearer {created.json()['token']}"}
+    rows = [
+        {
+            "response_id": "T1",
+            "answered_at": "2026-03-02 08:00:00",
+            "owner": "E003",
+            "dept": "OPS",
+            "score": 9,
+        }
+    ]
+    with TestClient(app) as machine:
+        pushed = machine.post(
+            "/api/v1/data/sources/surveys/batches", json=rows, headers={**auth, "Idempotency-Key": "mar-1"}
+        )
+        assert pushed.status_code == 201, pushed.text
+        again = machine.post(
+            "/api/v1/data/sources/surveys/batches", json=rows, headers={**auth, "Idempotency-Key": "mar-1"}
+        )
+        assert again.status_code == 200 and again.json()["replayed"] is True
+        anonymous = machine.post(
+            "/api/v1/data/sources/surveys/batches", json=rows, headers={"Idempotency-Key": "mar-2"}
+        )
+        # without a token the request is a browser's without a session: refused by the CSRF check
+        assert anonymous.status_code == 403
+    assert client.get("/api/v1/data/sources/surveys").json()["snapshot"]["rows"] == 1
