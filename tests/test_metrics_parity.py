@@ -49,7 +49,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def spark() -> Iterator[ibis.BaseBackend]:
     """One local Spark session for every parity test, stopped at the end."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark parity needs a Java runtime (java on PATH or JAVA_HOME); none was found")
+        pytest.fail(
+            "Spark parity (S7.6) needs a Java runtime and none was found (java on PATH or JAVA_HOME); "
+            "install one, e.g. apt-get install openjdk-17-jre-headless (.ci/run does)"
+        )
     con = connect_pyspark()
     yield con
     con._session.stop()

@@ -343,8 +343,10 @@ def push_batch(
     if table.num_rows == 0:
         raise ValidationFailed(N_("The batch holds no rows; send at least one."))
     current = current_snapshot(db, source)
-    if current is not None and schema.key:
-        _refuse_known_keys(read_snapshot(settings, current), table, schema.key, code)
+    # the rows received so far: read once, for the key check and the new snapshot's figures
+    known = read_snapshot(settings, current).select(table.column_names) if current else None
+    if known is not None and schema.key:
+        _refuse_known_keys(known, table, schema.key, code)
     stored = _parquet_bytes(table)
     batch_digest = hashlib.sha256(stored).hexdigest()
     number = (current.number if current else 0) + 1
@@ -354,8 +356,7 @@ def push_batch(
     snapshot_hash = hashlib.sha256(
         ((current.content_hash if current else "") + batch_digest).encode()
     ).hexdigest()
-    whole = read_snapshot(settings, current).select(table.column_names) if current else None
-    combined = pa.concat_tables([whole, table]) if whole is not None else table
+    combined = pa.concat_tables([known, table]) if known is not None else table
     snapshot = _snapshot(db, principal, source, number, files, combined, snapshot_hash)
     batch = SourceBatch(
         source_id=source.id,

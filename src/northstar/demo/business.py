@@ -43,11 +43,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-try:  # the C parser, when PyYAML was built with libyaml
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader  # type: ignore[assignment]
-
 from northstar.customers.models import Customer
 from northstar.data.schemas import SourceIn
 from northstar.indicators.models import IndicatorCard
@@ -227,7 +222,7 @@ COMMENTS = {
 
 def load_data_yaml() -> dict[str, Any]:
     """The parsed data.yaml: sources (registrations), spec (metric spec) and bindings (card → metric)."""
-    data: dict[str, Any] = yaml.load(DATA_FILE.read_text(encoding="utf-8"), Loader=SafeLoader)
+    data: dict[str, Any] = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
     return data
 
 
