@@ -351,16 +351,30 @@ def test_opening_planning_enrols_the_pilot_subtree_or_the_company_with_their_sco
 EXPECTED_GUARDS = {
     CycleState.draft: {Role.hr: ["edit", "advance"], Role.admin: ["edit", "advance"]},
     CycleState.planning: {
-        Role.hr: ["edit", "advance", "plan"],
-        Role.admin: ["edit", "advance", "plan"],
+        Role.hr: ["edit", "advance", "plan", "remind"],
+        Role.admin: ["edit", "advance", "plan", "remind"],
         Role.manager: ["plan"],
     },
     CycleState.running: {
-        Role.hr: ["advance", "plan", "change_card"],
-        Role.admin: ["advance", "plan", "change_card"],
+        Role.hr: ["advance", "plan", "change_card", "actuals", "approve_actual", "remind"],
+        Role.admin: ["advance", "plan", "change_card", "actuals", "approve_actual", "remind"],
+        Role.manager: ["actuals", "approve_actual"],
+        Role.executive: ["actuals", "approve_actual"],
     },
-    CycleState.review: {Role.hr: ["advance"], Role.admin: ["advance"]},
-    CycleState.calibration: {Role.hr: ["advance", "reopen"], Role.admin: ["advance", "reopen"]},
+    CycleState.review: {
+        Role.hr: ["advance", "actuals", "approve_actual", "self_review", "manager_review", "remind"],
+        Role.admin: ["advance", "actuals", "approve_actual", "self_review", "manager_review", "remind"],
+        Role.manager: ["actuals", "approve_actual", "self_review", "manager_review"],
+        Role.executive: ["actuals", "approve_actual", "self_review", "manager_review"],
+        Role.employee: ["self_review"],
+    },
+    CycleState.calibration: {
+        Role.hr: ["advance", "reopen", "calibrate", "publish", "confirm", "appeal", "decide_appeal", "remind"],
+        Role.admin: ["advance", "reopen", "calibrate", "publish", "confirm", "appeal", "decide_appeal", "remind"],
+        Role.manager: ["confirm", "appeal", "decide_appeal"],
+        Role.executive: ["confirm", "appeal", "decide_appeal"],
+        Role.employee: ["confirm", "appeal"],
+    },
     CycleState.closed: {},
 }
 

@@ -80,6 +80,8 @@ class Cycle(Bilingual, Base):
     #: grade code → percentage as text ({"S": "20", "A": "70", "B": "10"}); None: no forced distribution
     forced_distribution: Mapped[dict[str, str] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when HR published the calibrated results: employees then confirm them or appeal
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -218,3 +220,233 @@ class CycleChangeLine(Base):
 
     change: Mapped[CycleChange] = relationship(back_populates="lines", lazy="joined")
     participant: Mapped[CycleParticipant] = relationship(lazy="joined")
+
+
+# --- actuals, reviews, calibration, appeals (S9.4, S6.5) --------------------------------------
+
+
+class ActualOrigin(enum.StrEnum):
+    """Where a cycle actual came from: the metrics engine, or a person's hand with evidence."""
+
+    computed = "computed"
+    manual = "manual"
+
+
+class Approval(enum.StrEnum):
+    """The reviewer's check of a hand-entered actual; a computed one needs none."""
+
+    none = "none"
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class CycleActual(Base):
+    """The actual of one assignment for the cycle's period.
+
+    A computed actual copies the value and the lineage of the metrics engine's figure, so that a
+    later recomputation does not rewrite a cycle under review. A hand-entered one names who
+    entered it, its evidence and the reviewer who must approve it; until approved it does not
+    count, and it is marked as entered by hand everywhere it appears."""
+
+    __tablename__ = "cycle_actual"
+    __table_args__ = (UniqueConstraint("assignment_id", name="uq_cycle_actual_assignment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("cycle_assignment.id", ondelete="CASCADE"))
+    #: the actual as the scoring engine reads it: a number, yes/no, or a count of events, as text
+    value: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[ActualOrigin] = mapped_column(
+        Enum(ActualOrigin, name="actual_origin", native_enum=False, length=10, validate_strings=True)
+    )
+    #: the metrics engine's figure it was taken from (computed only)
+    metric_actual_id: Mapped[int | None] = mapped_column(
+        ForeignKey("metric_actual.id", ondelete="SET NULL"), index=True
+    )
+    #: metric, spec hash and snapshots of the computed figure, kept with the cycle
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    entered_by: Mapped[str] = mapped_column(String(120), default="")
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    reviewer: Mapped[str] = mapped_column(String(120), default="")
+    approval: Mapped[Approval] = mapped_column(
+        Enum(Approval, name="actual_approval", native_enum=False, length=10, validate_strings=True),
+        default=Approval.none,
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assignment: Mapped[CycleAssignment] = relationship(lazy="joined")
+    evidence: Mapped[list[CycleEvidence]] = relationship(
+        order_by="CycleEvidence.id", lazy="selectin", back_populates="actual"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def counts(self) -> bool:
+        """Whether the value enters the score: computed, or entered by hand and approved."""
+        return self.approval in (Approval.none, Approval.approved)
+
+
+class CycleEvidence(Base):
+    """A file attached to a hand-entered actual; the bytes live under the data directory."""
+
+    __tablename__ = "cycle_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    actual_id: Mapped[int] = mapped_column(ForeignKey("cycle_actual.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actual: Mapped[CycleActual] = relationship(back_populates="evidence")
+
+
+class ReviewStep(enum.StrEnum):
+    """How far one participant's evaluation has gone, in order."""
+
+    open = "open"
+    self_submitted = "self_submitted"
+    manager_submitted = "manager_submitted"
+    confirmed = "confirmed"
+
+
+class CycleReview(Base):
+    """One participant's evaluation: self-review, manager review, score and grade, calibrated
+    grade, confirmation. ``score``/``grade`` are the scoring engine's, stored when the manager
+    submits and refreshed until calibration; ``final_grade`` is the grade after calibration."""
+
+    __tablename__ = "cycle_review"
+    __table_args__ = (UniqueConstraint("participant_id", name="uq_cycle_review_participant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("cycle_participant.id", ondelete="CASCADE"))
+    step: Mapped[ReviewStep] = mapped_column(
+        Enum(ReviewStep, name="review_step", native_enum=False, length=20, validate_strings=True),
+        default=ReviewStep.open,
+    )
+    self_comment: Mapped[str] = mapped_column(Text, default="")
+    #: card code → rubric level the employee gives themself (shown to the manager, never scored)
+    self_ratings: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    self_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: HR's reason when the participant writes no self-review (long leave, no account)
+    self_waived: Mapped[str] = mapped_column(Text, default="")
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    rater: Mapped[str] = mapped_column(String(120), default="")
+    manager_comment: Mapped[str] = mapped_column(Text, default="")
+    #: card code → rubric level the manager gives: the actual of a rubric indicator
+    manager_ratings: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: team indicator id (as text) → the manager's evaluation of this member's contribution (S6.5)
+    contributions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    manager_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score: Mapped[Decimal | None] = mapped_column(Dec())
+    #: scored | incomplete
+    score_status: Mapped[str] = mapped_column(String(12), default="")
+    grade: Mapped[str | None] = mapped_column(String(10))
+    final_grade: Mapped[str | None] = mapped_column(String(10))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirm_comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    participant: Mapped[CycleParticipant] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CalibrationChange(Base):
+    """A grade changed in calibration, or by an upheld appeal: old → new and why."""
+
+    __tablename__ = "cycle_calibration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("cycle_participant.id", ondelete="CASCADE"), index=True
+    )
+    old_grade: Mapped[str | None] = mapped_column(String(10))
+    new_grade: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("cycle_appeal.id", ondelete="SET NULL"))
+
+    participant: Mapped[CycleParticipant] = relationship(lazy="joined")
+
+
+class AppealRoute(enum.StrEnum):
+    """Who decides an appeal: HR, or the manager above the one who rated — never the rater."""
+
+    hr = "hr"
+    skip_level = "skip_level"
+
+
+class AppealState(enum.StrEnum):
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class CycleAppeal(Base):
+    """An employee's appeal against their published result, and its decision."""
+
+    __tablename__ = "cycle_appeal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("cycle_participant.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    route: Mapped[AppealRoute] = mapped_column(
+        Enum(AppealRoute, name="appeal_route", native_enum=False, length=12, validate_strings=True)
+    )
+    #: the skip-level manager's account (route skip_level); HR's queue otherwise
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    handler: Mapped[str] = mapped_column(String(120), default="")
+    state: Mapped[AppealState] = mapped_column(
+        Enum(AppealState, name="appeal_state", native_enum=False, length=10, validate_strings=True),
+        default=AppealState.open,
+    )
+    decision: Mapped[str] = mapped_column(Text, default="")
+    new_grade: Mapped[str | None] = mapped_column(String(10))
+    decided_by: Mapped[str] = mapped_column(String(120), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    participant: Mapped[CycleParticipant] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CycleReminder(Base):
+    """An in-app reminder of a step due from a user, sent by HR from the progress page.
+
+    Not part of the cycle's record (reading one is not a change to the cycle), so it is not
+    guarded by the closed-cycle triggers."""
+
+    __tablename__ = "cycle_reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: the step due: plan, self_review, manager_review, check_actual, confirm, appeal
+    step: Mapped[str] = mapped_column(String(20))
+    #: how many people the step is due for (a manager's reviews), 1 for one's own step
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    sent_by: Mapped[str] = mapped_column(String(120))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    cycle: Mapped[Cycle] = relationship(lazy="joined")

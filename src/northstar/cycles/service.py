@@ -602,6 +602,11 @@ def move(
             state=Label(guards.STATE_PHRASES[state]),
             next=Label(guards.STATE_NAMES[following]),
         )
+    # the evaluation flow's gates (every manager review before calibration, results published and
+    # appeals decided before closing) live with the reviews, which build on this module
+    from northstar.cycles import reviews
+
+    reviews.before_move(db, cycle, to)
     if to is CycleState.planning:
         _enrol(db, principal, cycle)
     elif to is CycleState.running:

@@ -1,0 +1,260 @@
+"""Scores of a cycle (issue 6, step 4): the scoring engine applied to every assignment, rolled up
+to each person's total and grade with each card's missing-data policy, and the department and
+enterprise scorecards of the cycle's period.
+
+Every score keeps its arithmetic (``scoring`` steps), so a page prints how it was reached. The
+person's total and grade are stored on their review row (``rescore``) so that calibration and
+dashboards read them without scoring everyone again; the sheet itself is computed when shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from northstar.cycles import service as cycles
+from northstar.cycles import targets as tg
+from northstar.cycles.actuals import GRAIN, actuals_of
+from northstar.cycles.models import Cycle, CycleActual, CycleAssignment, CycleParticipant, CycleReview
+from northstar.data.models import MetricActual
+from northstar.errors import NorthstarError
+from northstar.indicators.models import IndicatorCard
+from northstar.org.models import Department
+from northstar.pools.models import KpiCandidate
+from northstar.scoring import Item, RollupResult, ScoringError, parse_rule, roll_up
+from northstar.scoring.rules import ADJUSTMENT_KINDS, MissingPolicy
+from northstar.strategy.models import ObjectiveIndicator
+
+
+@dataclass(frozen=True)
+class Line:
+    """One indicator of a cycle scorecard: its assignment, the value scored and where it came from."""
+
+    assignment: CycleAssignment
+    kind: str
+    #: the value the engine scored (None: missing)
+    value: str | None
+    actual: CycleActual | None
+    #: "computed", "manual", "rating" (a manager's rubric level) or "" (no value)
+    origin: str
+    #: a hand-entered value waiting for (or refused) approval, so not counted
+    held: bool
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A participant's scored cycle scorecard; ``error`` when a value cannot be scored."""
+
+    participant: CycleParticipant
+    lines: list[Line]
+    result: RollupResult | None
+    error: NorthstarError | None = None
+
+
+def reviews_of(db: Session, cycle: Cycle) -> dict[int, CycleReview]:
+    """Participant id → review row (only those that exist yet)."""
+    rows = db.scalars(select(CycleReview).where(CycleReview.cycle_id == cycle.id))
+    return {r.participant_id: r for r in rows.unique()}
+
+
+def sheets(db: Session, cycle: Cycle, participants: Sequence[CycleParticipant]) -> dict[int, Sheet]:
+    """Score the given participants of ``cycle``: participant id → sheet. Reads the frozen cards,
+    the actuals and the reviews once for all of them."""
+    rules = cycles.rules_of(db, cycle)
+    actuals = actuals_of(db, cycle)
+    reviews = reviews_of(db, cycle)
+    grades = cycles.grades_of(cycle)
+    out: dict[int, Sheet] = {}
+    for p in participants:
+        review = reviews.get(p.id)
+        lines: list[Line] = []
+        items: list[Item] = []
+        for a in p.assignments:
+            kind = rules.kind(a.card) or ""
+            actual = actuals.get(a.id)
+            if kind == "rubric":
+                value = (review.manager_ratings.get(a.card.code) if review else None) or None
+                origin, held = ("rating" if value else ""), False
+            elif actual is not None:
+                held = not actual.counts
+                value = None if held else actual.value
+                origin = actual.origin.value
+            else:
+                value, origin, held = None, "", False
+            lines.append(Line(a, kind, value, actual, origin, held))
+            frozen = rules.frozen.get(a.card_id)
+            missing = frozen.missing_policy if frozen else a.card.missing_policy
+            rule = rules.rule(a.card)
+            items.append(
+                Item(
+                    code=a.card.code,
+                    label=a.card.name,
+                    rule=parse_rule(tg.merged(rule or {}, a.targets or {})),
+                    actual=value,
+                    weight=None if kind in ADJUSTMENT_KINDS else a.weight,
+                    missing=missing or MissingPolicy.renormalise,
+                )
+            )
+        try:
+            out[p.id] = Sheet(p, lines, roll_up(items, grades))
+        except ScoringError as exc:
+            out[p.id] = Sheet(p, lines, None, exc)
+    return out
+
+
+def sheet(db: Session, cycle: Cycle, participant: CycleParticipant) -> Sheet:
+    return sheets(db, cycle, [participant])[participant.id]
+
+
+def review_for(db: Session, participant: CycleParticipant) -> CycleReview:
+    """The participant's review row, created empty the first time it is needed."""
+    review = db.scalar(select(CycleReview).where(CycleReview.participant_id == participant.id))
+    if review is None:
+        review = CycleReview(cycle_id=participant.cycle_id, participant_id=participant.id)
+        db.add(review)
+        db.flush()
+    return review
+
+
+def rescore(db: Session, cycle: Cycle, participant_ids: Iterable[int] | None = None) -> None:
+    """Store each participant's total, status and grade on their review row (creating the row).
+    A calibrated grade (``final_grade``) is the reviewers' and is left alone."""
+    participants = cycles.all_participants(db, cycle)
+    if participant_ids is not None:
+        wanted = set(participant_ids)
+        participants = [p for p in participants if p.id in wanted]
+    reviews = reviews_of(db, cycle)
+    for pid, s in sheets(db, cycle, participants).items():
+        review = reviews.get(pid)
+        if review is None:
+            review = CycleReview(cycle_id=cycle.id, participant_id=pid)
+            db.add(review)
+        result = s.result
+        total = result.total if result else None
+        status = result.status if result else "error"
+        grade = result.grade if result else None
+        if (review.score, review.score_status, review.grade) != (total, status, grade):
+            review.score, review.score_status, review.grade = total, status, grade
+    db.flush()
+
+
+# --- department and enterprise scorecards of the cycle's period ------------------------------
+
+
+@dataclass(frozen=True)
+class UnitSheet:
+    """A department's or the enterprise's scorecard for the cycle's period: each weighted card
+    with its computed figure (None: no data), and the roll-up."""
+
+    code: str
+    name: str
+    lines: list[tuple[IndicatorCard, Decimal, Decimal | None, int | None]]
+    result: RollupResult | None
+    error: NorthstarError | None = None
+
+
+def _unit(
+    code: str,
+    name: str,
+    weighted: list[tuple[IndicatorCard, Decimal]],
+    figures: dict[int, MetricActual],
+    grades: object,
+) -> UnitSheet:
+    lines = []
+    items = []
+    for card, weight in weighted:
+        if card.rule is None:
+            continue
+        figure = figures.get(card.id)
+        value = figure.value if figure is not None else None
+        lines.append((card, weight, value, figure.id if figure is not None else None))
+        kind = str(card.rule.get("kind"))
+        items.append(
+            Item(
+                code=card.code,
+                label=card.name,
+                rule=parse_rule(card.rule),
+                actual=value,
+                weight=None if kind in ADJUSTMENT_KINDS else weight,
+                missing=card.missing_policy or MissingPolicy.renormalise,
+            )
+        )
+    if not items:
+        return UnitSheet(code, name, lines, None)
+    try:
+        return UnitSheet(code, name, lines, roll_up(items, grades))  # type: ignore[arg-type]
+    except ScoringError as exc:
+        return UnitSheet(code, name, lines, None, exc)
+
+
+def department_sheets(db: Session, cycle: Cycle) -> list[UnitSheet]:
+    """Every department with a weighted core set in its KPI pool, scored on its subtree's figures
+    for the cycle's period (only departments in the cycle's coverage)."""
+    grain = GRAIN[cycle.kind.value]
+    covered: set[int] | None = None
+    if cycle.department_id is not None:
+        covered = cycles._subtree_ids(db, cycle.department_id)
+    core = db.scalars(
+        select(KpiCandidate).where(
+            KpiCandidate.core.is_(True), KpiCandidate.card_id.is_not(None), KpiCandidate.weight.is_not(None)
+        )
+    ).all()
+    by_dept: dict[int, list[tuple[IndicatorCard, Decimal]]] = {}
+    card_ids = {c.card_id for c in core if c.card_id is not None}
+    cards = {
+        c.id: c for c in db.scalars(select(IndicatorCard).where(IndicatorCard.id.in_(card_ids))).unique()
+    }
+    for c in core:
+        if covered is not None and c.department_id not in covered:
+            continue
+        assert c.card_id is not None and c.weight is not None
+        by_dept.setdefault(c.department_id, []).append((cards[c.card_id], c.weight))
+    figures: dict[tuple[int, int], MetricActual] = {}
+    for m in db.scalars(
+        select(MetricActual).where(
+            MetricActual.scope_kind == "department",
+            MetricActual.grain == grain,
+            MetricActual.period_start == cycle.start,
+        )
+    ).unique():
+        if m.department_id is not None:
+            figures[(m.department_id, m.card_id)] = m
+    depts = {d.id: d for d in db.scalars(select(Department).where(Department.id.in_(list(by_dept))))}
+    out = []
+    for dept_id, weighted in by_dept.items():
+        d = depts[dept_id]
+        mine = {card_id: m for (did, card_id), m in figures.items() if did == dept_id}
+        out.append(_unit(d.code, d.name, weighted, mine, cycles.grades_of(cycle)))
+    return sorted(out, key=lambda u: u.code)
+
+
+def enterprise_sheet(db: Session, cycle: Cycle) -> UnitSheet | None:
+    """The enterprise scorecard (the weighted indicators of the strategy's objectives) for the
+    cycle's period; None for a pilot cycle or when no indicator carries a weight."""
+    if cycle.department_id is not None:
+        return None
+    grain = GRAIN[cycle.kind.value]
+    weighted = [
+        (oi.card, oi.weight)
+        for oi in db.scalars(
+            select(ObjectiveIndicator).where(ObjectiveIndicator.weight.is_not(None))
+        ).unique()
+        if oi.weight is not None
+    ]
+    if not weighted:
+        return None
+    figures = {
+        m.card_id: m
+        for m in db.scalars(
+            select(MetricActual).where(
+                MetricActual.scope_kind == "company",
+                MetricActual.grain == grain,
+                MetricActual.period_start == cycle.start,
+            )
+        ).unique()
+    }
+    return _unit("", "", weighted, figures, cycles.grades_of(cycle))
