@@ -33,6 +33,7 @@ from northstar.audit import AuditLog
 from northstar.cycles import diff as cycle_diff
 from northstar.cycles import guards
 from northstar.cycles import plan as planning
+from northstar.cycles import reviews
 from northstar.cycles import service as cycles
 from northstar.cycles.guards import StateRefused
 from northstar.cycles.models import CycleState
@@ -369,8 +370,26 @@ EXPECTED_GUARDS = {
         Role.employee: ["self_review"],
     },
     CycleState.calibration: {
-        Role.hr: ["advance", "reopen", "calibrate", "publish", "confirm", "appeal", "decide_appeal", "remind"],
-        Role.admin: ["advance", "reopen", "calibrate", "publish", "confirm", "appeal", "decide_appeal", "remind"],
+        Role.hr: [
+            "advance",
+            "reopen",
+            "calibrate",
+            "publish",
+            "confirm",
+            "appeal",
+            "decide_appeal",
+            "remind",
+        ],
+        Role.admin: [
+            "advance",
+            "reopen",
+            "calibrate",
+            "publish",
+            "confirm",
+            "appeal",
+            "decide_appeal",
+            "remind",
+        ],
         Role.manager: ["confirm", "appeal", "decide_appeal"],
         Role.executive: ["confirm", "appeal", "decide_appeal"],
         Role.employee: ["confirm", "appeal"],
@@ -490,12 +509,24 @@ def test_each_state_allows_its_actions_and_refuses_the_rest_naming_the_state(
         "is in review",
         "In review, the plan is fixed",
     )
+    refused(ValidationFailed, lambda: move(f, hr, CycleState.calibration), "every manager review")
+    review_everyone(f, world)
     move(f, hr, CycleState.calibration)
     refused(StateRefused, lambda: bulk(hr), "In calibration, the plan is fixed")
     refused(Forbidden, lambda: move(f, mgr, CycleState.review), "may not reopen the cycle for review")
     refused(ValidationFailed, lambda: move(f, hr, CycleState.review, reason=""), "Give a reason")
     move(f, hr, CycleState.review, reason="two ratings in OPS-A need a second look")
     move(f, hr, CycleState.calibration)
+    refused(ValidationFailed, lambda: move(f, hr, CycleState.closed), "cannot close yet")
+    run(
+        f,
+        lambda db: reviews.publish(
+            db, hr, cycles.get_cycle(db, Q1), version=cycles.get_cycle(db, Q1).version
+        ),
+    )
+    refused(
+        StateRefused, lambda: move(f, hr, CycleState.review, reason="again"), "no longer go back to review"
+    )
     move(f, hr, CycleState.closed)
 
     # closed: nothing, for anyone
@@ -529,6 +560,22 @@ def test_each_state_allows_its_actions_and_refuses_the_rest_naming_the_state(
         "calibration",
         "closed",
     ]
+
+
+def review_everyone(f: sessionmaker[Session], world: dict[str, Principal], code: str = Q1) -> None:
+    """Self-reviews (E003's waived by HR), then the manager reviews: what calibration waits for."""
+
+    def go(db: Session) -> None:
+        c = cycles.get_cycle(db, code)
+        reviews.save_self_review(db, world["emp"], c, "E004", comment="目标达成", submit=True, version=None)
+        reviews.save_self_review(db, world["mgr"], c, "E002", comment="带队完成", submit=True, version=None)
+        reviews.waive_self_review(db, world["hr"], c, "E003", reason="长期病假")
+        for number, rater in (("E002", "hr"), ("E003", "mgr"), ("E004", "mgr")):
+            reviews.save_manager_review(
+                db, world[rater], c, number, comment="认可", submit=True, version=None
+            )
+
+    run(f, go)
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -767,7 +814,14 @@ def test_starting_a_cycle_lists_everyone_whose_weights_do_not_add_up_to_100(
     assert _put_plan(client, h, "E004", "csat", weight=50).status_code == 200
     r = _to(client, h, "running")
     assert r.status_code == 200, r.text
-    assert r.json()["started_at"] and r.json()["allowed"] == ["advance", "plan", "change_card"]
+    assert r.json()["started_at"] and r.json()["allowed"] == [
+        "advance",
+        "plan",
+        "change_card",
+        "actuals",
+        "approve_actual",
+        "remind",
+    ]
 
 
 # --- running: frozen cards, mid-cycle changes -----------------------------------------------
@@ -1056,8 +1110,12 @@ def test_a_closed_cycle_is_refused_by_the_service_and_on_postgresql_by_the_datab
 ) -> None:
     h = as_user(client, "hr")
     _running(client, h)
-    for state in ("review", "calibration", "closed"):
-        assert _to(client, h, state).status_code == 200
+    assert _to(client, h, "review").status_code == 200
+    review_everyone(session_factory, world)
+    assert _to(client, h, "calibration").status_code == 200
+    version = client.get(f"/api/v1/cycles/{Q1}").json()["version"]
+    assert client.post(f"/api/v1/cycles/{Q1}/publish", json={"version": version}, headers=h).status_code == 200
+    assert _to(client, h, "closed").status_code == 200
     r = _put_plan(client, h, "E003", "fcr", weight=40)
     assert r.status_code == 409 and r.json()["error"]["code"] == "cycle_state"
     assert "A closed cycle cannot be changed by anyone." in r.json()["error"]["message"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, create_engine, event
@@ -59,6 +59,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+FOUR_PLACES = Decimal("0.0001")
+
+
 class Dec(TypeDecorator[Decimal]):
     """Weights, targets and scores as exact decimals: NUMERIC on PostgreSQL; text on SQLite,
     whose NUMERIC is a float and would turn 33.33 into 33.329999…"""
@@ -74,7 +77,9 @@ class Dec(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | str | None, dialect: Any) -> Any:
         if value is None:
             return None
-        value = plain(Decimal(value))
+        # four decimals on both databases, rounded as PostgreSQL's NUMERIC(14, 4) rounds (half away
+        # from zero), so that a value reads back the same whichever database stored it
+        value = plain(Decimal(value).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP))
         return format(value, "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:

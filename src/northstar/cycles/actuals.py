@@ -36,7 +36,7 @@ from northstar.cycles.models import (
     CycleParticipant,
 )
 from northstar.data import compute
-from northstar.data.models import MetricActual
+from northstar.data.models import MetricActual, MetricBinding
 from northstar.db import check_version, utcnow
 from northstar.errors import N_, Forbidden, Named, NotFound, Problem, ValidationFailed
 from northstar.metrics.spec import Grain
@@ -60,7 +60,10 @@ class TakeOutcome:
     refreshed: int
     unchanged: int
     kept_manual: int
+    #: bound to a metric, but the engine has no figure for the person and period
     without_data: int
+    #: not bound to any metric: entered by hand
+    by_hand: int
 
 
 def actuals_of(db: Session, cycle: Cycle) -> dict[int, CycleActual]:
@@ -104,11 +107,15 @@ def take_computed(
     }
     existing = actuals_of(db, cycle)
     rules = cycles.rules_of(db, cycle)
-    added = refreshed = unchanged = kept = missing = 0
+    bound = set(db.scalars(select(MetricBinding.card_id)))
+    added = refreshed = unchanged = kept = missing = unbound = 0
     for p in participants:
         for a in p.assignments:
             if rules.kind(a.card) == "rubric":
                 continue  # a rubric indicator's actual is the manager's rating
+            if a.card_id not in bound:
+                unbound += 1
+                continue
             figure = figures.get((p.employee_id, a.card_id))
             current = existing.get(a.id)
             if figure is None:
@@ -142,29 +149,33 @@ def take_computed(
                     )
                 )
                 added += 1
-            elif current.value != value or current.metric_actual_id != figure.id:
+            elif current.value != value:
                 old = current.value
                 current.value = value
                 current.metric_actual_id = figure.id
                 current.lineage = lineage
                 current.entered_at = utcnow()
                 refreshed += 1
-                if old != value:
-                    audit.record(
-                        db,
-                        principal.actor,
-                        action="refresh",
-                        entity="cycle_actual",
-                        entity_id=f"{cycle.code}/{p.employee.number}/{a.card.code}",
-                        changes={"value": (old, value)},
-                    )
+                audit.record(
+                    db,
+                    principal.actor,
+                    action="refresh",
+                    entity="cycle_actual",
+                    entity_id=f"{cycle.code}/{p.employee.number}/{a.card.code}",
+                    changes={"value": (old, value)},
+                )
+            elif current.metric_actual_id != figure.id:
+                # the same value from a newer run: follow its lineage, nothing changed for the person
+                current.metric_actual_id = figure.id
+                current.lineage = lineage
+                unchanged += 1
             else:
                 unchanged += 1
     db.flush()
     from northstar.cycles import scores  # scores reads actuals; imported here to keep the order one-way
 
     scores.rescore(db, cycle)
-    return TakeOutcome(run_id, added, refreshed, unchanged, kept, missing)
+    return TakeOutcome(run_id, added, refreshed, unchanged, kept, missing, unbound)
 
 
 def _assignment(db: Session, principal: Principal, cycle: Cycle, number: str, card: str) -> CycleAssignment:

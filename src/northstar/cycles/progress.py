@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,18 +126,17 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
         )
     )
     raters = _rater_ids(db, participants)
-    names = dict(
-        db.execute(
+    names: dict[int, str] = {
+        emp_id: name
+        for emp_id, name in db.execute(
             select(Employee.id, Employee.name).where(Employee.id.in_([r for r in raters.values() if r]))
         )
-        .tuples()
-        .all()
-    )
+    }
     rows = []
     waiting: Counter[str] = Counter()
     for p in participants:
         weighted = [a for a in p.assignments if rules.kind(a.card) not in ADJUSTMENT_KINDS]
-        weights_ok = sum((a.weight for a in weighted), cycles.Decimal(0)) == HUNDRED
+        weights_ok = sum((a.weight for a in weighted), Decimal(0)) == HUNDRED
         needed = [a for a in p.assignments if rules.kind(a.card) != "rubric"]
         counted = sum(
             1 for a in needed if a.id in actuals and actuals[a.id].counts and actuals[a.id].value is not None
@@ -196,7 +196,7 @@ def due_map(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
 
     for p in participants:
         weighted = [a for a in p.assignments if rules.kind(a.card) not in ADJUSTMENT_KINDS]
-        weights_ok = sum((a.weight for a in weighted), cycles.Decimal(0)) == HUNDRED
+        weights_ok = sum((a.weight for a in weighted), Decimal(0)) == HUNDRED
         step = _step_due(cycle, weights_ok, reviews.get(p.id), p.id in appealing)
         who: list[int | None]
         if step in ("plan", "manager_review"):

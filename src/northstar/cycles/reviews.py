@@ -171,7 +171,9 @@ def save_self_review(
     return review
 
 
-def waive_self_review(db: Session, principal: Principal, cycle: Cycle, number: str, *, reason: str) -> CycleReview:
+def waive_self_review(
+    db: Session, principal: Principal, cycle: Cycle, number: str, *, reason: str
+) -> CycleReview:
     """HR records that a participant will not write a self-review (long leave, no account), with
     the reason, so that their manager review can follow."""
     cycles.lock(db, cycle)

@@ -2,35 +2,76 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import FileResponse
 
+from northstar.cycles import actuals as cycle_actuals
+from northstar.cycles import appeals as cycle_appeals
 from northstar.cycles import diff as between
-from northstar.cycles import guards
+from northstar.cycles import guards, reviews, scores
 from northstar.cycles import plan as planning
+from northstar.cycles import progress as cycle_progress
 from northstar.cycles import service as cycles
-from northstar.cycles.models import ChangeKind, Cycle, CycleKind, CycleParticipant, CycleState
+from northstar.cycles.models import (
+    AppealRoute,
+    ChangeKind,
+    Cycle,
+    CycleActual,
+    CycleAppeal,
+    CycleEvidence,
+    CycleKind,
+    CycleParticipant,
+    CycleReview,
+    CycleState,
+)
 from northstar.cycles.schemas import (
+    ActualDecisionIn,
+    ActualOut,
+    AppealDecisionIn,
+    AppealIn,
+    AppealOut,
     AssignmentOut,
     BulkOut,
     BulkPlanIn,
+    CalibrateIn,
+    CalibrationChangeOut,
     CardChangeIn,
     ChangeLineOut,
     ChangeOut,
+    ConfirmIn,
     CycleCardOut,
     CycleIn,
     CycleOut,
     CycleUpdate,
     DiffLineOut,
     DiffOut,
+    DistributionOut,
+    DueOut,
+    EvidenceOut,
     FlagOut,
     GradeOut,
+    GradeRowOut,
+    ManagerReviewIn,
+    ManualActualIn,
     MoveIn,
     ParticipantOut,
     PersonDiffOut,
     PersonPlanIn,
+    ProgressOut,
+    ProgressRowOut,
+    ReasonIn,
+    ReminderOut,
+    ReviewOut,
+    ScoreLineOut,
+    SelfReviewIn,
+    SheetOut,
+    TakeOut,
+    VersionIn,
 )
+from northstar.scoring import Step, render
 from northstar.security.principal import Principal
-from northstar.web.deps import DB, CurrentPrincipal, Writer
+from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
+from northstar.web.i18n import Translator
 
 router = APIRouter(prefix="/cycles", tags=["performance cycles"])
 
@@ -106,6 +147,31 @@ def list_cycles(
 def create_cycle(body: CycleIn, db: DB, principal: Writer) -> CycleOut:
     """A new cycle in draft (HR); the dates must fit the kind."""
     return _one(db, cycles.create_cycle(db, principal, body), principal)
+
+
+@router.get("/due", response_model=list[DueOut])
+def due_from_me(db: DB, principal: CurrentPrincipal) -> list[DueOut]:
+    """The steps due from you in the open cycles: reviews to write, values to approve, results to confirm."""
+    return [
+        DueOut(cycle=d.cycle.code, step=d.step, count=d.count) for d in cycle_progress.due_for(db, principal)
+    ]
+
+
+@router.get("/reminders", response_model=list[ReminderOut])
+def my_reminders(db: DB, principal: CurrentPrincipal) -> list[ReminderOut]:
+    """Your unread reminders, newest first."""
+    return [
+        ReminderOut(
+            id=r.id, cycle=r.cycle.code, step=r.step, count=r.count, sent_by=r.sent_by, sent_at=r.sent_at
+        )
+        for r in cycle_progress.reminders_for(db, principal)
+    ]
+
+
+@router.post("/reminders/{reminder_id}/read", status_code=204)
+def read_reminder(reminder_id: int, db: DB, principal: Writer) -> None:
+    """Mark one of your reminders read."""
+    cycle_progress.mark_read(db, principal, reminder_id)
 
 
 @router.get("/{code}", response_model=CycleOut)
@@ -321,3 +387,390 @@ def diff_previous(code: str, db: DB, principal: CurrentPrincipal) -> DiffOut:
             for p in diff.people
         ],
     )
+
+
+# --- evaluation: actuals, scores, reviews, calibration, appeals, progress (S9.4, S6.5) -------
+
+
+def evidence_out(code: str, ev: CycleEvidence) -> EvidenceOut:
+    return EvidenceOut(
+        id=ev.id,
+        filename=ev.filename,
+        content_type=ev.content_type,
+        size=ev.size,
+        sha256=ev.sha256,
+        uploaded_by=ev.uploaded_by,
+        uploaded_at=ev.uploaded_at,
+        url=f"/api/v1/cycles/{code}/evidence/{ev.id}",
+    )
+
+
+def actual_out(code: str, a: CycleActual) -> ActualOut:
+    return ActualOut(
+        id=a.id,
+        version=a.version,
+        card=a.assignment.card.code,
+        employee_number=a.assignment.participant.employee.number,
+        value=a.value,
+        origin=a.origin.value,
+        hand_entered=a.origin.value == "manual",
+        approval=a.approval.value,
+        counts=a.counts,
+        reviewer=a.reviewer,
+        note=a.note,
+        approval_note=a.approval_note,
+        entered_by=a.entered_by,
+        entered_at=a.entered_at,
+        metric_actual_id=a.metric_actual_id,
+        lineage=a.lineage or {},
+        evidence=[evidence_out(code, ev) for ev in a.evidence],
+    )
+
+
+@router.post("/{code}/actuals/take", response_model=TakeOut)
+def take_actuals(code: str, db: DB, principal: Writer, settings: AppSettings) -> TakeOut:
+    """Compute the cycle's period with the metrics engine and take each person's figure (HR);
+    values entered by hand are kept."""
+    out = cycle_actuals.take_computed(db, principal, settings, cycles.get_cycle(db, code))
+    return TakeOut(**out.__dict__)
+
+
+@router.put("/{code}/participants/{number}/actuals/{card}", response_model=ActualOut)
+def enter_actual(
+    code: str, number: str, card: str, body: ManualActualIn, db: DB, principal: Writer
+) -> ActualOut:
+    """Enter or correct a value by hand, with a note and a reviewer; it counts once approved and
+    is marked as entered by hand wherever it appears."""
+    a = cycle_actuals.enter_manual(
+        db,
+        principal,
+        cycles.get_cycle(db, code),
+        number,
+        card,
+        value=body.value,
+        note=body.note,
+        reviewer=body.reviewer,
+        version=body.version,
+    )
+    return actual_out(code, a)
+
+
+@router.post("/{code}/actuals/{actual_id}/decision", response_model=ActualOut)
+def decide_actual(code: str, actual_id: int, body: ActualDecisionIn, db: DB, principal: Writer) -> ActualOut:
+    """The named reviewer approves a hand-entered value, or rejects it with a reason."""
+    a = cycle_actuals.decide(
+        db,
+        principal,
+        cycles.get_cycle(db, code),
+        actual_id,
+        approve=body.approve,
+        note=body.note,
+        version=body.version,
+    )
+    return actual_out(code, a)
+
+
+@router.post("/{code}/actuals/{actual_id}/evidence", response_model=EvidenceOut, status_code=201)
+async def add_evidence(
+    code: str,
+    actual_id: int,
+    db: DB,
+    principal: Writer,
+    settings: AppSettings,
+    file: UploadFile = File(...),  # noqa: B008 - FastAPI's way of declaring an upload
+) -> EvidenceOut:
+    """Attach an evidence file (at most 10 MB) to a hand-entered value."""
+    content = await file.read(cycle_actuals.MAX_EVIDENCE_BYTES + 1)
+    ev = cycle_actuals.add_evidence(
+        db,
+        principal,
+        settings,
+        cycles.get_cycle(db, code),
+        actual_id,
+        filename=file.filename or "",
+        content=content,
+        content_type=file.content_type or "",
+    )
+    return evidence_out(code, ev)
+
+
+@router.get("/{code}/evidence/{evidence_id}")
+def get_evidence(
+    code: str, evidence_id: int, db: DB, principal: CurrentPrincipal, settings: AppSettings
+) -> FileResponse:
+    """An evidence file, for the people who may see its value."""
+    ev, path = cycle_actuals.evidence_file(db, principal, settings, cycles.get_cycle(db, code), evidence_id)
+    return FileResponse(path, media_type=ev.content_type, filename=ev.filename)
+
+
+@router.get("/{code}/participants/{number}/actuals", response_model=list[ActualOut])
+def list_actuals(code: str, number: str, db: DB, principal: CurrentPrincipal) -> list[ActualOut]:
+    """One person's actuals in the cycle, computed or entered by hand."""
+    cycle = cycles.get_cycle(db, code)
+    p = cycles.get_participant(db, principal, cycle, number)
+    s = scores.sheet(db, cycle, p)
+    return [actual_out(code, line.actual) for line in s.lines if line.actual is not None]
+
+
+def _lines(steps: list[Step], t: Translator) -> list[str]:
+    return [render([step], t.gettext, locale=t.locale) for step in steps]
+
+
+def sheet_out(s: scores.Sheet, t: Translator) -> SheetOut:
+    results = {r.code: r for r in s.result.items} if s.result else {}
+    lines = []
+    for line in s.lines:
+        r = results.get(line.assignment.card.code)
+        lines.append(
+            ScoreLineOut(
+                card=line.assignment.card.code,
+                card_name=line.assignment.card.name,
+                kind=line.kind,
+                weight=line.assignment.weight,
+                weight_used=r.weight_used if r else None,
+                value=line.value,
+                origin=line.origin,
+                hand_entered=line.origin == "manual",
+                held=line.held,
+                actual_id=line.actual.id if line.actual else None,
+                score=r.score.value if r else None,
+                status=r.score.status if r else "",
+                arithmetic=_lines(r.score.steps, t) if r else [],
+            )
+        )
+    p = s.participant
+    return SheetOut(
+        employee_number=p.employee.number,
+        employee_name=p.employee.name,
+        total=s.result.total if s.result else None,
+        grade=s.result.grade if s.result else None,
+        status=s.result.status if s.result else "error",
+        lines=lines,
+        arithmetic=_lines(s.result.steps, t) if s.result else [],
+        error=t.gettext(s.error.message, **s.error.params) if s.error else None,
+    )
+
+
+@router.get("/{code}/participants/{number}/score", response_model=SheetOut)
+def get_score(code: str, number: str, db: DB, principal: CurrentPrincipal, t: Tr) -> SheetOut:
+    """One person's cycle score: each indicator's value, where it came from, its score and arithmetic, the total and grade."""
+    cycle = cycles.get_cycle(db, code)
+    return sheet_out(scores.sheet(db, cycle, cycles.get_participant(db, principal, cycle, number)), t)
+
+
+def review_out(r: CycleReview) -> ReviewOut:
+    return ReviewOut(
+        employee_number=r.participant.employee.number,
+        employee_name=r.participant.employee.name,
+        step=r.step.value,
+        version=r.version,
+        self_comment=r.self_comment,
+        self_ratings=r.self_ratings or {},
+        self_at=r.self_at,
+        self_waived=r.self_waived,
+        rater=r.rater,
+        manager_comment=r.manager_comment,
+        manager_ratings=r.manager_ratings or {},
+        contributions=r.contributions or {},
+        manager_at=r.manager_at,
+        score=r.score,
+        score_status=r.score_status,
+        grade=r.grade,
+        final_grade=r.final_grade,
+        confirmed_at=r.confirmed_at,
+    )
+
+
+@router.get("/{code}/participants/{number}/review", response_model=ReviewOut)
+def get_review(code: str, number: str, db: DB, principal: CurrentPrincipal) -> ReviewOut:
+    """One person's review: self-review, manager review, score, grade, confirmation."""
+    cycle = cycles.get_cycle(db, code)
+    return review_out(scores.review_for(db, cycles.get_participant(db, principal, cycle, number)))
+
+
+@router.put("/{code}/participants/{number}/self-review", response_model=ReviewOut)
+def self_review(code: str, number: str, body: SelfReviewIn, db: DB, principal: Writer) -> ReviewOut:
+    """Save or submit your self-review; send the review ``version`` you read."""
+    r = reviews.save_self_review(
+        db,
+        principal,
+        cycles.get_cycle(db, code),
+        number,
+        comment=body.comment,
+        ratings=body.ratings,
+        submit=body.submit,
+        version=body.version,
+    )
+    return review_out(r)
+
+
+@router.post("/{code}/participants/{number}/self-review/waive", response_model=ReviewOut)
+def waive_self_review(code: str, number: str, body: ReasonIn, db: DB, principal: Writer) -> ReviewOut:
+    """HR records, with a reason, that this person writes no self-review."""
+    return review_out(
+        reviews.waive_self_review(db, principal, cycles.get_cycle(db, code), number, reason=body.reason)
+    )
+
+
+@router.put("/{code}/participants/{number}/manager-review", response_model=ReviewOut)
+def manager_review(code: str, number: str, body: ManagerReviewIn, db: DB, principal: Writer) -> ReviewOut:
+    """Save or submit the manager review: comment, rubric ratings, team contributions."""
+    r = reviews.save_manager_review(
+        db,
+        principal,
+        cycles.get_cycle(db, code),
+        number,
+        comment=body.comment,
+        ratings=body.ratings,
+        contributions=body.contributions,
+        submit=body.submit,
+        version=body.version,
+    )
+    return review_out(r)
+
+
+@router.post("/{code}/participants/{number}/grade", response_model=ReviewOut)
+def calibrate(code: str, number: str, body: CalibrateIn, db: DB, principal: Writer) -> ReviewOut:
+    """Change a grade in calibration, with a reason (HR, before the results are published)."""
+    cycle = cycles.get_cycle(db, code)
+    reviews.calibrate(
+        db, principal, cycle, number, grade=body.grade, reason=body.reason, version=body.version
+    )
+    return review_out(scores.review_for(db, cycles.get_participant(db, principal, cycle, number)))
+
+
+@router.get("/{code}/distribution", response_model=DistributionOut)
+def distribution(
+    code: str, db: DB, principal: CurrentPrincipal, department: str | None = None
+) -> DistributionOut:
+    """The grade distribution (of a department subtree) beside the forced distribution, and every calibration change with its reason."""
+    d = reviews.distribution(db, principal, cycles.get_cycle(db, code), department=department)
+    return DistributionOut(
+        total=d.total,
+        ungraded=d.ungraded,
+        rows=[
+            GradeRowOut(
+                grade=r.code,
+                label=r.label,
+                label_en=r.label_en,
+                count=r.count,
+                share=r.share,
+                forced_share=r.forced_share,
+                forced_count=r.forced_count,
+                difference=r.difference,
+            )
+            for r in d.rows
+        ],
+        changes=[
+            CalibrationChangeOut(
+                employee_number=c.participant.employee.number,
+                employee_name=c.participant.employee.name,
+                old_grade=c.old_grade,
+                new_grade=c.new_grade,
+                reason=c.reason,
+                by=c.actor_name,
+                at=c.at,
+                appeal_id=c.appeal_id,
+            )
+            for c in d.changes
+        ],
+        by_department={dept: dict(counts) for dept, _name, counts in d.by_department},
+    )
+
+
+@router.post("/{code}/publish", response_model=CycleOut)
+def publish(code: str, body: VersionIn, db: DB, principal: Writer) -> CycleOut:
+    """Publish the calibrated results (HR): employees then confirm or appeal."""
+    return _one(
+        db, reviews.publish(db, principal, cycles.get_cycle(db, code), version=body.version), principal
+    )
+
+
+@router.post("/{code}/participants/{number}/confirm", response_model=ReviewOut)
+def confirm(code: str, number: str, body: ConfirmIn, db: DB, principal: Writer) -> ReviewOut:
+    """Confirm your published result."""
+    return review_out(
+        reviews.confirm(
+            db, principal, cycles.get_cycle(db, code), number, comment=body.comment, version=body.version
+        )
+    )
+
+
+def appeal_out(a: CycleAppeal) -> AppealOut:
+    return AppealOut(
+        id=a.id,
+        version=a.version,
+        employee_number=a.participant.employee.number,
+        employee_name=a.participant.employee.name,
+        reason=a.reason,
+        filed_at=a.filed_at,
+        route=a.route.value,
+        handler=a.handler,
+        state=a.state.value,
+        decision=a.decision,
+        new_grade=a.new_grade,
+        decided_by=a.decided_by,
+        decided_at=a.decided_at,
+    )
+
+
+@router.post("/{code}/participants/{number}/appeals", response_model=AppealOut, status_code=201)
+def file_appeal(code: str, number: str, body: AppealIn, db: DB, principal: Writer) -> AppealOut:
+    """Appeal your published result, to HR or to the skip-level manager (never to the one who rated)."""
+    a = cycle_appeals.file_appeal(
+        db, principal, cycles.get_cycle(db, code), number, reason=body.reason, route=AppealRoute(body.route)
+    )
+    return appeal_out(a)
+
+
+@router.get("/{code}/appeals", response_model=list[AppealOut])
+def list_appeals(code: str, db: DB, principal: CurrentPrincipal) -> list[AppealOut]:
+    """Appeals you may see: your own, those routed to you, or all (HR)."""
+    return [appeal_out(a) for a in cycle_appeals.list_appeals(db, principal, cycles.get_cycle(db, code))]
+
+
+@router.post("/{code}/appeals/{appeal_id}/decision", response_model=AppealOut)
+def decide_appeal(code: str, appeal_id: int, body: AppealDecisionIn, db: DB, principal: Writer) -> AppealOut:
+    """Uphold an appeal with a new grade, or dismiss it, with the reasons."""
+    a = cycle_appeals.decide_appeal(
+        db,
+        principal,
+        cycles.get_cycle(db, code),
+        appeal_id,
+        uphold=body.uphold,
+        decision=body.decision,
+        grade=body.grade,
+        version=body.version,
+    )
+    return appeal_out(a)
+
+
+@router.get("/{code}/progress", response_model=ProgressOut)
+def progress(code: str, db: DB, principal: CurrentPrincipal, department: str | None = None) -> ProgressOut:
+    """Who has not done their step: per person, the plan, actuals, reviews, confirmation."""
+    pr = cycle_progress.progress(db, principal, cycles.get_cycle(db, code), department=department)
+    return ProgressOut(
+        waiting=dict(pr.waiting),
+        rows=[
+            ProgressRowOut(
+                employee_number=r.participant.employee.number,
+                employee_name=r.participant.employee.name,
+                department=r.participant.department.code,
+                weights_ok=r.weights_ok,
+                actuals_counted=r.actuals_counted,
+                actuals_needed=r.actuals_needed,
+                actuals_pending=r.actuals_pending,
+                step=r.review.step.value if r.review else "open",
+                rater=r.rater,
+                appeal_open=r.appeal_open,
+                due=r.due,
+            )
+            for r in pr.rows
+        ],
+    )
+
+
+@router.post("/{code}/reminders", response_model=dict[str, int])
+def send_reminders(code: str, db: DB, principal: Writer) -> dict[str, int]:
+    """Remind everyone with a step due in the cycle (HR); returns how many people were reminded."""
+    return {"reminded": cycle_progress.remind(db, principal, cycles.get_cycle(db, code))}

@@ -260,3 +260,263 @@ class DiffOut(BaseModel):
     cards_added: list[str]
     cards_removed: list[str]
     people: list[PersonDiffOut]
+
+
+# --- evaluation (S9.4, S6.5) ----------------------------------------------------------------
+
+
+class ManualActualIn(BaseModel):
+    """A value entered by hand: what it rests on and who checks it. ``version`` of the actual
+    you read when correcting one (None for a first entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(max_length=100)
+    note: str = Field(max_length=4000)
+    reviewer: str = Field(
+        max_length=120, description="username of the manager or HR colleague who approves it"
+    )
+    version: int | None = None
+
+
+class ActualDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    note: str = Field(default="", max_length=4000)
+    version: int
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    url: str
+
+
+class ActualOut(BaseModel):
+    id: int
+    version: int
+    card: str
+    employee_number: str
+    value: str | None
+    origin: str
+    #: True for a value entered by hand, wherever it appears
+    hand_entered: bool
+    approval: str
+    counts: bool
+    reviewer: str
+    note: str
+    approval_note: str
+    entered_by: str
+    entered_at: datetime
+    metric_actual_id: int | None
+    lineage: dict[str, Any]
+    evidence: list[EvidenceOut]
+
+
+class TakeOut(BaseModel):
+    run_id: int | None
+    added: int
+    refreshed: int
+    unchanged: int
+    kept_manual: int
+    without_data: int
+    by_hand: int
+
+
+class ScoreLineOut(BaseModel):
+    card: str
+    card_name: str
+    kind: str
+    weight: Decimal | None
+    weight_used: Decimal | None
+    value: str | None
+    origin: str
+    hand_entered: bool
+    held: bool
+    actual_id: int | None
+    score: Decimal | None
+    status: str
+    arithmetic: list[str]
+
+
+class SheetOut(BaseModel):
+    employee_number: str
+    employee_name: str
+    total: Decimal | None
+    grade: str | None
+    status: str
+    lines: list[ScoreLineOut]
+    arithmetic: list[str]
+    error: str | None
+
+
+class SelfReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=8000)
+    #: card code → rubric level you give yourself
+    ratings: dict[str, str] = Field(default_factory=dict)
+    submit: bool = False
+    version: int | None = None
+
+
+class ManagerReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=8000)
+    #: card code → rubric level: the actual of each rubric indicator
+    ratings: dict[str, str] = Field(default_factory=dict)
+    #: team indicator id → your evaluation of this member's contribution (S6.5)
+    contributions: dict[str, str] = Field(default_factory=dict)
+    submit: bool = False
+    version: int | None = None
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = _reason()
+
+
+class ReviewOut(BaseModel):
+    employee_number: str
+    employee_name: str
+    step: str
+    version: int
+    self_comment: str
+    self_ratings: dict[str, str]
+    self_at: datetime | None
+    self_waived: str
+    rater: str
+    manager_comment: str
+    manager_ratings: dict[str, str]
+    contributions: dict[str, str]
+    manager_at: datetime | None
+    score: Decimal | None
+    score_status: str
+    grade: str | None
+    final_grade: str | None
+    confirmed_at: datetime | None
+
+
+class CalibrateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grade: str = Field(min_length=1, max_length=10)
+    reason: str = _reason()
+    version: int = Field(description="the version of the review you read")
+
+
+class GradeRowOut(BaseModel):
+    grade: str
+    label: str
+    label_en: str
+    count: int
+    share: Decimal
+    forced_share: Decimal | None
+    forced_count: int | None
+    difference: int | None
+
+
+class CalibrationChangeOut(BaseModel):
+    employee_number: str
+    employee_name: str
+    old_grade: str | None
+    new_grade: str
+    reason: str
+    by: str
+    at: datetime
+    appeal_id: int | None
+
+
+class DistributionOut(BaseModel):
+    total: int
+    ungraded: int
+    rows: list[GradeRowOut]
+    changes: list[CalibrationChangeOut]
+    by_department: dict[str, dict[str, int]]
+
+
+class VersionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=4000)
+    version: int = Field(description="the version of the review you read")
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=8000)
+    route: str = Field(default="hr", pattern="^(hr|skip_level)$")
+
+
+class AppealDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uphold: bool
+    decision: str = Field(max_length=8000)
+    grade: str | None = None
+    version: int
+
+
+class AppealOut(BaseModel):
+    id: int
+    version: int
+    employee_number: str
+    employee_name: str
+    reason: str
+    filed_at: datetime
+    route: str
+    handler: str
+    state: str
+    decision: str
+    new_grade: str | None
+    decided_by: str
+    decided_at: datetime | None
+
+
+class ProgressRowOut(BaseModel):
+    employee_number: str
+    employee_name: str
+    department: str
+    weights_ok: bool
+    actuals_counted: int
+    actuals_needed: int
+    actuals_pending: int
+    step: str
+    rater: str
+    appeal_open: bool
+    due: str | None
+
+
+class ProgressOut(BaseModel):
+    waiting: dict[str, int]
+    rows: list[ProgressRowOut]
+
+
+class DueOut(BaseModel):
+    cycle: str
+    step: str
+    count: int
+
+
+class ReminderOut(BaseModel):
+    id: int
+    cycle: str
+    step: str
+    count: int
+    sent_by: str
+    sent_at: datetime

@@ -26,7 +26,7 @@ from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department
 from northstar.pools.models import KpiCandidate
 from northstar.scoring import Item, RollupResult, ScoringError, parse_rule, roll_up
-from northstar.scoring.rules import ADJUSTMENT_KINDS, MissingPolicy
+from northstar.scoring.rules import ADJUSTMENT_KINDS, GradeTable, MissingPolicy
 from northstar.strategy.models import ObjectiveIndicator
 
 
@@ -65,8 +65,22 @@ def sheets(db: Session, cycle: Cycle, participants: Sequence[CycleParticipant]) 
     """Score the given participants of ``cycle``: participant id → sheet. Reads the frozen cards,
     the actuals and the reviews once for all of them."""
     rules = cycles.rules_of(db, cycle)
-    actuals = actuals_of(db, cycle)
-    reviews = reviews_of(db, cycle)
+    if len(participants) <= 50:
+        # one person's page or one review: read only their rows, not the whole company's
+        ids = [a.id for p in participants for a in p.assignments]
+        actuals = {
+            a.assignment_id: a
+            for a in db.scalars(select(CycleActual).where(CycleActual.assignment_id.in_(ids))).unique()
+        }
+        reviews = {
+            r.participant_id: r
+            for r in db.scalars(
+                select(CycleReview).where(CycleReview.participant_id.in_([p.id for p in participants]))
+            ).unique()
+        }
+    else:
+        actuals = actuals_of(db, cycle)
+        reviews = reviews_of(db, cycle)
     grades = cycles.grades_of(cycle)
     out: dict[int, Sheet] = {}
     for p in participants:
@@ -123,11 +137,24 @@ def review_for(db: Session, participant: CycleParticipant) -> CycleReview:
 def rescore(db: Session, cycle: Cycle, participant_ids: Iterable[int] | None = None) -> None:
     """Store each participant's total, status and grade on their review row (creating the row).
     A calibrated grade (``final_grade``) is the reviewers' and is left alone."""
-    participants = cycles.all_participants(db, cycle)
-    if participant_ids is not None:
-        wanted = set(participant_ids)
-        participants = [p for p in participants if p.id in wanted]
-    reviews = reviews_of(db, cycle)
+    if participant_ids is None:
+        participants = cycles.all_participants(db, cycle)
+    else:
+        participants = list(
+            db.scalars(
+                select(CycleParticipant).where(CycleParticipant.id.in_(list(participant_ids)))
+            ).unique()
+        )
+    reviews = (
+        reviews_of(db, cycle)
+        if participant_ids is None
+        else {
+            r.participant_id: r
+            for r in db.scalars(
+                select(CycleReview).where(CycleReview.participant_id.in_([p.id for p in participants]))
+            ).unique()
+        }
+    )
     for pid, s in sheets(db, cycle, participants).items():
         review = reviews.get(pid)
         if review is None:
@@ -162,7 +189,7 @@ def _unit(
     name: str,
     weighted: list[tuple[IndicatorCard, Decimal]],
     figures: dict[int, MetricActual],
-    grades: object,
+    grades: GradeTable,
 ) -> UnitSheet:
     lines = []
     items = []
@@ -186,7 +213,7 @@ def _unit(
     if not items:
         return UnitSheet(code, name, lines, None)
     try:
-        return UnitSheet(code, name, lines, roll_up(items, grades))  # type: ignore[arg-type]
+        return UnitSheet(code, name, lines, roll_up(items, grades))
     except ScoringError as exc:
         return UnitSheet(code, name, lines, None, exc)
 
