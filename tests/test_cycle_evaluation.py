@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,9 @@ from northstar.config import Settings
 from northstar.cycles import service as cycles
 from northstar.cycles.models import CycleState
 from northstar.db import unit_of_work
+from northstar.indicators.models import IndicatorCard
+from northstar.org.models import Department
+from northstar.pools.models import CandidateSource, KpiCandidate
 from northstar.scorecards.models import TeamIndicator, TeamMember
 from northstar.security.principal import Principal
 from tests.conftest import login
@@ -181,8 +184,8 @@ def test_actuals_come_from_the_engine_or_by_hand_and_every_score_shows_its_arith
     assert (again["added"], again["unchanged"]) == (0, 2)
 
 
-def _to_review(f: sessionmaker[Session], world: dict[str, Principal]) -> None:
-    move(f, world["hr"], CycleState.review)
+def _to_review(f: sessionmaker[Session], principals: dict[str, Principal]) -> None:
+    move(f, principals["hr"], CycleState.review)
 
 
 @pytest.mark.req("S9.4")
@@ -517,10 +520,35 @@ def test_progress_names_who_has_not_done_their_step_and_reminders_reach_them(
     assert ok(client.get("/api/v1/cycles/due")) == []
     assert client.post(f"/api/v1/cycles/reminders/{mine[0]['id']}/read", headers=e).status_code == 204
     assert ok(client.get("/api/v1/cycles/reminders")) == []
-    m = as_user(client, "mgr")
+    as_user(client, "mgr")
     assert ok(client.get("/api/v1/cycles/due")) == [
         {"cycle": Q1, "step": "self_review", "count": 1},
         {"cycle": Q1, "step": "manager_review", "count": 1},
     ]
     h = as_user(client, "hr")
     assert ok(client.get(f"{URL}/progress"))["waiting"] == {"self_review": 2, "manager_review": 1}
+
+
+@pytest.mark.req("S9.4")
+def test_department_and_enterprise_scorecards_roll_up_from_the_computed_figures(
+    running: dict[str, Principal], client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as db:
+        ops = db.scalar(select(Department).where(Department.code == "OPS"))
+        fcr = db.scalar(select(IndicatorCard).where(IndicatorCard.code == "fcr"))
+        assert ops is not None and fcr is not None
+        db.add(
+            KpiCandidate(
+                department_id=ops.id, name="首次解决率", source=CandidateSource.library, card_id=fcr.id,
+                core=True, weight=Decimal(100),
+            )
+        )  # fmt: skip
+    h = as_user(client, "hr")
+    ok(client.post(f"{URL}/actuals/take", headers=h))
+    units = ok(client.get(f"{URL}/scorecards"))
+    # a pilot cycle has no enterprise scorecard; OPS's subtree closed 5 tickets, 3 at first contact: 60% → 60
+    assert units["enterprise"] is None
+    (ops_sheet,) = units["departments"]
+    assert (ops_sheet["code"], Decimal(ops_sheet["lines"][0]["value"])) == ("OPS", Decimal(60))
+    assert (Decimal(ops_sheet["total"]), ops_sheet["grade"]) == (Decimal(60), "C")
+    assert any("60" in step for step in ops_sheet["arithmetic"])

@@ -193,9 +193,7 @@ def _errors(t: Translator, error: NorthstarError | None) -> dict[str, Any]:
     return ctx
 
 
-def _act(
-    db: Session, action: Callable[[], str], rerender: Callable[[NorthstarError], Response]
-) -> Response:
+def _act(db: Session, action: Callable[[], str], rerender: Callable[[NorthstarError], Response]) -> Response:
     """Run one change; a 303 to the URL it returns, or on a refusal (bad input, a state or version
     conflict) the unit of work rolled back and the page again with the message."""
     try:
@@ -255,9 +253,7 @@ def anchors_text(t: Translator, anchors: Mapping[str, Any]) -> str:
             else:
                 parts.append(f"{lower}–{upper}")
         return " | ".join(parts)
-    return " · ".join(
-        f"{t.gettext(ANCHOR_WORDS.get(k, k))} {v}" for k, v in anchors.items() if v is not None
-    )
+    return " · ".join(f"{t.gettext(ANCHOR_WORDS.get(k, k))} {v}" for k, v in anchors.items() if v is not None)
 
 
 def _lines(t: Translator, steps: list[Step]) -> list[str]:
@@ -371,7 +367,9 @@ def _cycle_in(form: Mapping[str, str]) -> CycleIn:
                 )
             else:
                 problems.append(
-                    Problem(N_("{field}: {detail}"), {"field": field, "detail": err.get("msg", "")}, field=field)
+                    Problem(
+                        N_("{field}: {detail}"), {"field": field, "detail": err.get("msg", "")}, field=field
+                    )
                 )
         data = None
     if problems or data is None:
@@ -565,7 +563,9 @@ def cycle_move(
 
 
 @router.post("/cycles/{code}/actuals/take")
-def cycle_take(request: Request, db: DB, principal: Writer, settings: AppSettings, t: Tr, code: str) -> Response:
+def cycle_take(
+    request: Request, db: DB, principal: Writer, settings: AppSettings, t: Tr, code: str
+) -> Response:
     cycle = cycles.get_cycle(db, code)
 
     def action() -> str:
@@ -781,7 +781,9 @@ def _person_page(
 
 
 @router.get("/cycles/{code}/people/{number}")
-def person_page(request: Request, db: DB, principal: CurrentPrincipal, t: Tr, code: str, number: str) -> Response:
+def person_page(
+    request: Request, db: DB, principal: CurrentPrincipal, t: Tr, code: str, number: str
+) -> Response:
     """One person's cycle scorecard: plan, actuals with their origin, scores with their arithmetic,
     the reviews, the grades, and the forms of the steps the principal may take now."""
     return _person_page(request, db, principal, t, cycles.get_cycle(db, code), number)
@@ -846,9 +848,7 @@ def _typed_targets(
 
 
 @router.post("/cycles/{code}/people/{number}/plan")
-async def person_plan(
-    request: Request, db: DB, principal: Writer, t: Tr, code: str, number: str
-) -> Response:
+async def person_plan(request: Request, db: DB, principal: Writer, t: Tr, code: str, number: str) -> Response:
     """The plan form: ``weight-<assignment>``, ``t-<assignment>-<anchor>`` (bands:
     ``t-<assignment>-band-<i>-lower|upper``) and ``version-<assignment>``, plus the reason."""
     cycle = cycles.get_cycle(db, code)
@@ -893,7 +893,14 @@ async def _upload(form: FormData) -> tuple[str, bytes, str] | None:
 
 @router.post("/cycles/{code}/people/{number}/actuals/{card}")
 async def person_actual(
-    request: Request, db: DB, principal: Writer, settings: AppSettings, t: Tr, code: str, number: str, card: str
+    request: Request,
+    db: DB,
+    principal: Writer,
+    settings: AppSettings,
+    t: Tr,
+    code: str,
+    number: str,
+    card: str,
 ) -> Response:
     """Enter a value by hand with a note and a reviewer, and attach the evidence file if one is sent."""
     cycle = cycles.get_cycle(db, code)
@@ -927,9 +934,7 @@ async def person_actual(
             )
         return _done(f"/cycles/{code}/people/{number}", "entered") + f"#line-{card}"
 
-    return _person_act(
-        request, db, principal, t, cycle, number, action, typed=typed, failed=f"enter-{card}"
-    )
+    return _person_act(request, db, principal, t, cycle, number, action, typed=typed, failed=f"enter-{card}")
 
 
 @router.post("/cycles/{code}/people/{number}/actuals/{actual_id:int}/evidence")
@@ -981,7 +986,9 @@ def person_actual_decision(
 
     def action() -> str:
         approve = decision == "approve"
-        cycle_actuals.decide(db, principal, cycle, actual_id, approve=approve, note=note, version=_version(version))
+        cycle_actuals.decide(
+            db, principal, cycle, actual_id, approve=approve, note=note, version=_version(version)
+        )
         return _done(f"/cycles/{code}/people/{number}", "approved" if approve else "rejected")
 
     return _person_act(
@@ -1162,7 +1169,12 @@ def _calibration_page(
         "series": [
             {"name": t.gettext("Grades given"), "values": [r.count for r in dist.rows]},
             *(
-                [{"name": t.gettext("Forced distribution"), "values": [r.forced_count or 0 for r in dist.rows]}]
+                [
+                    {
+                        "name": t.gettext("Forced distribution"),
+                        "values": [r.forced_count or 0 for r in dist.rows],
+                    }
+                ]
                 if forced
                 else []
             ),

@@ -66,6 +66,9 @@ from northstar.cycles.schemas import (
     SelfReviewIn,
     SheetOut,
     TakeOut,
+    UnitLineOut,
+    UnitSheetOut,
+    UnitSheetsOut,
     VersionIn,
 )
 from northstar.scoring import Step, render
@@ -774,3 +777,30 @@ def progress(code: str, db: DB, principal: CurrentPrincipal, department: str | N
 def send_reminders(code: str, db: DB, principal: Writer) -> dict[str, int]:
     """Remind everyone with a step due in the cycle (HR); returns how many people were reminded."""
     return {"reminded": cycle_progress.remind(db, principal, cycles.get_cycle(db, code))}
+
+
+def unit_out(u: scores.UnitSheet, t: Translator) -> UnitSheetOut:
+    return UnitSheetOut(
+        code=u.code,
+        name=u.name,
+        total=u.result.total if u.result else None,
+        grade=u.result.grade if u.result else None,
+        status=u.result.status if u.result else ("error" if u.error else "empty"),
+        lines=[
+            UnitLineOut(card=card.code, card_name=card.name, weight=weight, value=value, metric_actual_id=mid)
+            for card, weight, value, mid in u.lines
+        ],
+        arithmetic=_lines(u.result.steps, t) if u.result else [],
+    )
+
+
+@router.get("/{code}/scorecards", response_model=UnitSheetsOut)
+def unit_scorecards(code: str, db: DB, principal: CurrentPrincipal, t: Tr) -> UnitSheetsOut:
+    """The enterprise and department scorecards for the cycle's period, scored from the computed
+    figures with each card's missing-data policy."""
+    cycle = cycles.get_cycle(db, code)
+    ent = scores.enterprise_sheet(db, cycle)
+    return UnitSheetsOut(
+        enterprise=unit_out(ent, t) if ent else None,
+        departments=[unit_out(u, t) for u in scores.department_sheets(db, cycle)],
+    )

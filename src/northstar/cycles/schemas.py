@@ -520,3 +520,28 @@ class ReminderOut(BaseModel):
     count: int
     sent_by: str
     sent_at: datetime
+
+
+class UnitLineOut(BaseModel):
+    card: str
+    card_name: str
+    weight: Decimal
+    value: Decimal | None
+    metric_actual_id: int | None
+
+
+class UnitSheetOut(BaseModel):
+    """A department's (code) or the enterprise's (code "") scorecard for the cycle's period."""
+
+    code: str
+    name: str
+    total: Decimal | None
+    grade: str | None
+    status: str
+    lines: list[UnitLineOut]
+    arithmetic: list[str]
+
+
+class UnitSheetsOut(BaseModel):
+    enterprise: UnitSheetOut | None
+    departments: list[UnitSheetOut]
