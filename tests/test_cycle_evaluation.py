@@ -552,3 +552,38 @@ def test_department_and_enterprise_scorecards_roll_up_from_the_computed_figures(
     assert (ops_sheet["code"], Decimal(ops_sheet["lines"][0]["value"])) == ("OPS", Decimal(60))
     assert (Decimal(ops_sheet["total"]), ops_sheet["grade"]) == (Decimal(60), "C")
     assert any("60" in step for step in ops_sheet["arithmetic"])
+
+
+@pytest.mark.req("S9.4")
+def test_the_cli_takes_actuals_shows_progress_and_sends_reminders(
+    running: dict[str, Principal],
+    session_factory: sessionmaker[Session],
+    db_url: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from northstar.cli import app as cli
+    from northstar.config import get_settings
+
+    monkeypatch.setenv("NORTHSTAR_DATABASE_URL", db_url)
+    monkeypatch.setenv("NORTHSTAR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        taken = runner.invoke(cli, ["cycles", "take-actuals", Q1])
+        assert taken.exit_code == 0, taken.output
+        assert f"{Q1}: 2 added, 0 refreshed, 0 unchanged" in taken.output
+        _to_review(session_factory, running)
+        shown = runner.invoke(cli, ["cycles", "progress", Q1])
+        assert "write your self-review: 3" in shown.output and "E004 张三" in shown.output
+        reminded = runner.invoke(cli, ["cycles", "remind", Q1])
+        assert f"{Q1}: 2 people reminded." in reminded.output
+        listed = runner.invoke(cli, ["cycles", "list"])
+        assert Q1 in listed.output and "review" in listed.output
+        missing = runner.invoke(cli, ["cycles", "remind", "2030-Q9"])
+        assert missing.exit_code == 1 and 'No performance cycle with code "2030-Q9"' in missing.output
+    finally:
+        get_settings.cache_clear()

@@ -42,6 +42,8 @@ spec_app = typer.Typer(help="The metric spec in force.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 metrics_app.add_typer(spec_app, name="spec")
+cycles_app = typer.Typer(help="Performance cycles: actuals, progress and reminders.", no_args_is_help=True)
+app.add_typer(cycles_app, name="cycles")
 console = Console()
 
 
@@ -571,6 +573,82 @@ def metrics_compute(
     console.print(
         f"Run {run_id}: {actuals:,} actuals stored ({settings.metrics_engine}); {gaps:,} assignments without data."
     )
+
+
+@cycles_app.command("list")
+def cycles_list() -> None:
+    """The cycles, newest first, with their state and participants."""
+    from northstar.cycles import service as cycles
+
+    with unit_of_work(_factory()) as db:
+        found = cycles.list_cycles(db)
+        counts = cycles.participant_counts(db, found)
+        for c in found:
+            coverage = c.department.code if c.department else "company"
+            console.print(
+                f"{c.code:<16} {c.kind.value:<8} {c.start} – {c.end}  {coverage:<10} {c.state.value:<12} "
+                f"{counts.get(c.id, 0):>5} participants"
+            )
+
+
+@cycles_app.command("take-actuals")
+def cycles_take_actuals(code: str) -> None:
+    """Compute the cycle's period and take every person's figure into the cycle (for cron)."""
+    from northstar.cycles import actuals as cycle_actuals
+    from northstar.cycles import service as cycles
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    settings = get_settings()
+    try:
+        with unit_of_work(_factory()) as db, Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"Computing and taking the actuals of {code}…", total=None)
+            out = cycle_actuals.take_computed(db, SYSTEM_PRINCIPAL, settings, cycles.get_cycle(db, code))
+            progress.update(task, completed=1, total=1)
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"{code}: {out.added:,} added, {out.refreshed:,} refreshed, {out.unchanged:,} unchanged, "
+        f"{out.kept_manual:,} kept as entered by hand, {out.without_data:,} without data, "
+        f"{out.by_hand:,} not bound to a metric (entered by hand)."
+    )
+
+
+@cycles_app.command("progress")
+def cycles_progress(code: str) -> None:
+    """Who has not done their step in the cycle."""
+    from northstar.cycles import progress as cycle_progress
+    from northstar.cycles import service as cycles
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    t = Translator(_cli_locale())
+    try:
+        with unit_of_work(_factory()) as db:
+            pr = cycle_progress.progress(db, SYSTEM_PRINCIPAL, cycles.get_cycle(db, code))
+            for step, count in pr.waiting.items():
+                console.print(f"{t.gettext(cycle_progress.STEPS[step])}: {count:,}")
+            for row in pr.rows:
+                if row.due:
+                    emp = row.participant.employee
+                    console.print(f"  {emp.number} {emp.name}  {t.gettext(cycle_progress.STEPS[row.due])}")
+    except NorthstarError as exc:
+        _fail(exc)
+
+
+@cycles_app.command("remind")
+def cycles_remind(code: str) -> None:
+    """Send in-app reminders to everyone with a step due in the cycle (for cron)."""
+    from northstar.cycles import progress as cycle_progress
+    from northstar.cycles import service as cycles
+    from northstar.security.principal import SYSTEM_PRINCIPAL
+
+    try:
+        with unit_of_work(_factory()) as db:
+            people = cycle_progress.remind(db, SYSTEM_PRINCIPAL, cycles.get_cycle(db, code))
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(f"{code}: {people:,} people reminded.")
 
 
 if __name__ == "__main__":
