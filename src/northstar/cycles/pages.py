@@ -713,7 +713,7 @@ def _person_context(
                 "weight_used": r.weight_used if r else None,
                 "anchors": anchors,
                 "anchors_text": anchors_text(t, anchors),
-                "value": value_text(t, line.value if line.value is not None else None, unit, line.kind),
+                "value": value_text(t, line.value, unit, line.kind),
                 "entered": value_text(t, line.actual.value, unit, line.kind) if line.actual else "—",
                 "origin": line.origin,
                 "held": line.held,
@@ -752,6 +752,7 @@ def _person_context(
         "approval": Approval,
         "RS": ReviewStep,
         "band_inputs": _band_inputs,
+        "plain": cycles.decimal_text,
     }
 
 
