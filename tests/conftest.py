@@ -46,6 +46,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``one_database`` check what a user sees, not how a database behaves: they run
+    once, on PostgreSQL when it is there (as in CI), else on SQLite, to keep the suite short."""
+    if not PG_URL:
+        return
+    keep, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("db_url") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("one_database") else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     ran = ", ".join(sorted(_ran_on)) or "none"
     terminalreporter.write_line(f"database tests ran against: {ran}")

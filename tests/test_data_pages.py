@@ -22,6 +22,8 @@ from tests.test_data_sources import SPEC, TICKETS, _setup
 world = arranged.world
 
 LANGS = ("en", "zh_CN")
+#: pages: what the user sees; the queries behind them are the API's, tested on both databases
+pytestmark = pytest.mark.one_database
 
 
 class _Collector(HTMLParser):
