@@ -172,9 +172,6 @@ def take_computed(
             else:
                 unchanged += 1
     db.flush()
-    from northstar.cycles import scores  # scores reads actuals; imported here to keep the order one-way
-
-    scores.rescore(db, cycle)
     return TakeOutcome(run_id, added, refreshed, unchanged, kept, missing, unbound)
 
 
@@ -364,9 +361,6 @@ def decide(
         changes={"approval": (Approval.pending.value, actual.approval.value)},
         reason=text or None,
     )
-    from northstar.cycles import scores
-
-    scores.rescore(db, cycle, [p.id])
     return actual
 
 

@@ -146,7 +146,9 @@ class CycleAssignment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     participant: Mapped[CycleParticipant] = relationship(back_populates="assignments")
-    card: Mapped[IndicatorCard] = relationship(lazy="joined")
+    #: by primary key, so a session that has read a card once takes it from its identity map:
+    #: reading a participant does not re-read every card's text and rule each time
+    card: Mapped[IndicatorCard] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -358,7 +360,8 @@ class CycleReview(Base):
     confirm_comment: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    participant: Mapped[CycleParticipant] = relationship(lazy="joined")
+    #: the caller holds the participant already (review_for); loading it here would load their plan again
+    participant: Mapped[CycleParticipant] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -174,7 +174,7 @@ def _notice(t: Translator, request: Request, cycle: Cycle | None = None) -> str 
         params[name] = t.number(int(raw)) if raw.isdigit() else "0"
     state = request.query_params.get("state", "")
     if state in CycleState.__members__:
-        params["state"] = Label(guards.STATE_NAMES[CycleState(state)])
+        params["state"] = Label(guards.STATE_PHRASES[CycleState(state)])
     return t.gettext(NOTICES[key], **params)
 
 
@@ -470,6 +470,7 @@ def _unit_view(t: Translator, unit: scores.UnitSheet) -> dict[str, Any]:
         )
     return {
         "unit": unit,
+        "name": unit.name,
         "lines": lines,
         "steps": _lines(t, unit.result.steps) if unit.result else [],
         "error": t.gettext(unit.error.message, **unit.error.params) if unit.error else None,
@@ -493,6 +494,9 @@ def _cycle_page(
     # departments' and the company's results are management information, not an employee's
     show_units = principal.role is not Role.employee
     units = [_unit_view(t, u) for u in scores.department_sheets(db, cycle)] if show_units else []
+    names = {d.code: d.label(t.locale) for d in org.get_all_departments(db, principal)} if units else {}
+    for u in units:
+        u["name"] = names.get(u["unit"].code, u["unit"].name)
     enterprise = scores.enterprise_sheet(db, cycle) if show_units else None
     return render(
         request,
@@ -749,8 +753,6 @@ def _person_context(
         "target_fields": tg.TARGET_FIELDS,
         "number_text": lambda v: number_text(t, v),
         "routes": list(AppealRoute),
-        "approval": Approval,
-        "RS": ReviewStep,
         "band_inputs": _band_inputs,
         "plain": cycles.decimal_text,
     }
@@ -826,6 +828,8 @@ def _typed_targets(
 ) -> dict[str, Any] | None:
     """The targets typed for one assignment, or None when they are the numbers in force."""
     key = a.id
+    if not any(name.startswith(f"t-{key}-") for name in form):
+        return None  # the form did not show this assignment's targets
     if kind in ("linear", "range"):
         fields = tg.TARGET_FIELDS[kind]
         typed = {f: _text(form, f"t-{key}-{f}").strip() for f in fields}
@@ -874,6 +878,8 @@ async def person_plan(request: Request, db: DB, principal: Writer, t: Tr, code: 
                     planning.PlanItem(a.id, _version(_text(form, f"version-{a.id}")), weight, targets)
                 )
         if not items:
+            # the state's refusal first: on a closed cycle "nothing changed" would be beside the point
+            guards.require(cycle.code, cycle.state, Action.plan, principal.role)
             raise ValidationFailed(
                 N_("Nothing changed: change a weight or a target, then save with the reason."),
                 problems=[Problem(N_("Change a weight or a target."), field="items")],

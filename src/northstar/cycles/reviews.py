@@ -36,6 +36,7 @@ from northstar.cycles.models import (
 from northstar.cycles.scores import rescore, review_for, reviews_of
 from northstar.db import check_version, utcnow
 from northstar.errors import N_, Conflict, Forbidden, Label, Named, Problem, ValidationFailed
+from northstar.indicators.models import IndicatorCard
 from northstar.scorecards.models import TeamIndicator, TeamMember
 from northstar.scoring.rules import RubricRule
 from northstar.security.principal import Principal
@@ -55,7 +56,7 @@ def _who(p: CycleParticipant) -> dict[str, Any]:
 
 def _rubrics(db: Session, cycle: Cycle, p: CycleParticipant) -> dict[str, RubricRule]:
     """Card code → rubric rule, for the participant's rubric indicators."""
-    rules = cycles.rules_of(db, cycle)
+    rules = cycles.rules_of(db, cycle, [a.card_id for a in p.assignments])
     out = {}
     for a in p.assignments:
         rule = rules.rule(a.card)
@@ -260,7 +261,17 @@ def save_manager_review(
         )
     text = (comment or "").strip()
     clean, problems = _ratings(_rubrics(db, cycle, p), ratings or {}, "ratings", complete=submit)
-    teams = {str(t.id): t for t, _m in team_lines(db, cycle, p)}
+    # which team indicators the person is a member of, by id as the form sends it: a light query,
+    # the page reads the members with ``team_lines``
+    teams: dict[str, str] = {
+        str(team_id): code
+        for team_id, code in db.execute(
+            select(TeamIndicator.id, IndicatorCard.code)
+            .join(TeamMember, TeamMember.team_indicator_id == TeamIndicator.id)
+            .join(IndicatorCard, TeamIndicator.card_id == IndicatorCard.id)
+            .where(TeamMember.employee_id == p.employee_id, TeamIndicator.period == cycle.scorecard_period)
+        )
+    }
     notes: dict[str, str] = {}
     for key, note in (contributions or {}).items():
         if str(key) not in teams:
@@ -276,12 +287,12 @@ def save_manager_review(
     if submit:
         if not text:
             problems.append(Problem(N_("Write your assessment before submitting."), field="comment"))
-        for key, t in teams.items():
+        for key, code in teams.items():
             if key not in notes:
                 problems.append(
                     Problem(
                         N_("Evaluate the contribution to the team indicator {team} before submitting."),
-                        {"team": t.card.code if t.card else key},
+                        {"team": code},
                         field=f"contributions.{key}",
                     )
                 )
@@ -304,16 +315,13 @@ def save_manager_review(
         review.step = ReviewStep.manager_submitted
         review.manager_at = utcnow()
     db.flush()
-    rescore(db, cycle, [p.id])
     audit.record(
         db,
         principal.actor,
         action="submit" if submit else "save",
         entity="cycle_review",
         entity_id=f"{cycle.code}/{number}",
-        changes={"step": (old, review.step), "grade": (None, review.grade)}
-        if submit
-        else {"manager_comment": (None, text[:200])},
+        changes={"step": (old, review.step)} if submit else {"manager_comment": (None, text[:200])},
     )
     return review
 

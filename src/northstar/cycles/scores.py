@@ -2,9 +2,11 @@
 to each person's total and grade with each card's missing-data policy, and the department and
 enterprise scorecards of the cycle's period.
 
-Every score keeps its arithmetic (``scoring`` steps), so a page prints how it was reached. The
-person's total and grade are stored on their review row (``rescore``) so that calibration and
-dashboards read them without scoring everyone again; the sheet itself is computed when shown.
+Every score keeps its arithmetic (``scoring`` steps), so a page prints how it was reached. Until
+calibration a sheet is computed when it is shown, from the values as they stand. When the cycle
+moves to calibration — after which no actual or rating can change — every participant is scored
+once and the total and grade are stored on their review row (``rescore``), so that calibration,
+publication and dashboards read them without scoring everyone again.
 """
 
 from __future__ import annotations

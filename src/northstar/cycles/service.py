@@ -403,8 +403,12 @@ class Rules:
         return tg.anchors(self.rule(a.card), a.targets)
 
 
-def rules_of(db: Session, cycle: Cycle) -> Rules:
-    return Rules({c.card_id: c for c in db.scalars(select(CycleCard).where(CycleCard.cycle_id == cycle.id))})
+def rules_of(db: Session, cycle: Cycle, card_ids: Iterable[int] | None = None) -> Rules:
+    """The cycle's frozen cards (of ``card_ids`` only, when one person's cards are all that is needed)."""
+    q = select(CycleCard).where(CycleCard.cycle_id == cycle.id)
+    if card_ids is not None:
+        q = q.where(CycleCard.card_id.in_(list(card_ids)))
+    return Rules({c.card_id: c for c in db.scalars(q)})
 
 
 def effective_rule(db: Session, assignment: CycleAssignment) -> dict[str, Any] | None:

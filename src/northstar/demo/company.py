@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from northstar import audit
 from northstar.audit import AuditLog
 from northstar.config import Settings
-from northstar.demo import actuals, scorecard, value
+from northstar.demo import actuals, cycles, scorecard, value
 from northstar.errors import N_, NorthstarError
 from northstar.org.io import import_tables
 from northstar.org.models import Department, Employee
@@ -445,6 +445,7 @@ def load(db: Session, settings: Settings, *, today: date | None = None) -> list[
     value.load(db)
     scorecard.load(db, today=today)
     actuals.load(db, settings)
+    cycles.load(db, settings)
     audit.record(
         db,
         SYSTEM_PRINCIPAL.actor,

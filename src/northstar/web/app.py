@@ -210,6 +210,7 @@ def create_app(
 
     from northstar.customers import pages as customers_pages
     from northstar.customers import routes as customers_routes
+    from northstar.cycles import pages as cycles_pages
     from northstar.cycles import routes as cycles_routes
     from northstar.data import pages as data_pages
     from northstar.data import routes as data_routes
@@ -264,6 +265,7 @@ def create_app(
         cascade_pages,
         workspace_pages,
         data_pages,
+        cycles_pages,
     ):
         app.include_router(pages.router)
     app.include_router(web_pages.router)
