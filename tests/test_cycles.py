@@ -31,9 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from northstar.audit import AuditLog
 from northstar.cycles import diff as cycle_diff
-from northstar.cycles import guards
+from northstar.cycles import guards, reviews
 from northstar.cycles import plan as planning
-from northstar.cycles import reviews
 from northstar.cycles import service as cycles
 from northstar.cycles.guards import StateRefused
 from northstar.cycles.models import CycleState
@@ -1114,7 +1113,9 @@ def test_a_closed_cycle_is_refused_by_the_service_and_on_postgresql_by_the_datab
     review_everyone(session_factory, world)
     assert _to(client, h, "calibration").status_code == 200
     version = client.get(f"/api/v1/cycles/{Q1}").json()["version"]
-    assert client.post(f"/api/v1/cycles/{Q1}/publish", json={"version": version}, headers=h).status_code == 200
+    assert (
+        client.post(f"/api/v1/cycles/{Q1}/publish", json={"version": version}, headers=h).status_code == 200
+    )
     assert _to(client, h, "closed").status_code == 200
     r = _put_plan(client, h, "E003", "fcr", weight=40)
     assert r.status_code == 409 and r.json()["error"]["code"] == "cycle_state"

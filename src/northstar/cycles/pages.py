@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,7 +54,6 @@ from northstar.scoring.rules import RubricRule
 from northstar.scoring.steps import Step
 from northstar.security.models import Role
 from northstar.security.principal import Principal
-from northstar.web import templating
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
 from northstar.web.forms import error_context, percent_field
 from northstar.web.i18n import Translator
@@ -67,21 +65,6 @@ router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHART_JS = TEMPLATES / "cycles" / "calibration_chart.js"
 
-
-def _register_templates() -> None:
-    """Put this domain's templates on the shared loader once.
-
-    The shared loader lists the domains it knows (``web.templating._DOMAINS``); until ``cycles`` is
-    on that list the pages add their folder here, and once it is this does nothing."""
-    loader = templating.ENV.loader
-    if not isinstance(loader, ChoiceLoader):
-        return
-    known = {str(p) for sub in loader.loaders if isinstance(sub, FileSystemLoader) for p in sub.searchpath}
-    if str(TEMPLATES) not in known:
-        loader.loaders = [*loader.loaders, FileSystemLoader(TEMPLATES)]
-
-
-_register_templates()
 
 # --- words that reach the pages as data ------------------------------------------------------
 

@@ -27,6 +27,7 @@ _DOMAINS = (
     "scorecards",
     "workspace",
     "data",
+    "cycles",
 )
 
 
