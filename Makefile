@@ -52,8 +52,10 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
+# two workers (the machine's two cores); the tests using the demo company share one of them
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 pytest: $(PY_STAMP) $(ASSETS_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The metrics engine against hand-written DuckDB SQL and pandas on 10 million synthetic events
 # (several minutes); prints the times and ratios, and fails when they disagree or miss a target.

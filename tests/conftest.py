@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, create_engine, insert, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from northstar import (
@@ -33,7 +33,25 @@ from northstar.db import Base, make_engine, make_session_factory, unit_of_work
 # fast (test_security checks the production profile separately).
 os.environ.setdefault("NORTHSTAR_PASSWORD_PROFILE", "fast")
 
-PG_URL = os.environ.get("NORTHSTAR_TEST_POSTGRES_URL", "").strip()
+#: with pytest-xdist each worker gets its own PostgreSQL database (``test_gw0``, …), created here
+#: on first use, so that two workers never truncate each other's tables
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_database(url: str, worker: str) -> str:
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("NORTHSTAR_TEST_POSTGRES_URL", "").strip(), _WORKER)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _ran_on: set[str] = set()
 
@@ -46,9 +64,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``one_database`` check what a user sees, not how a database behaves: they run
-    once, on PostgreSQL when it is there (as in CI), else on SQLite, to keep the suite short."""
+    once, on PostgreSQL when it is there (as in CI), else on SQLite, to keep the suite short.
+    Under pytest-xdist (``--dist loadgroup``) every test using the demo company goes to one
+    worker, which loads the demo once per database instead of each worker loading it."""
+    for item in items:
+        if "demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
     if not PG_URL:
         return
     keep, dropped = [], []
@@ -59,6 +83,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+_PARAM = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # under pytest-xdist the tests run in workers; the summary is printed by the controller, which
+    # learns the databases from the reports it receives
+    if report.when == "call":
+        m = _PARAM.search(report.nodeid)
+        if m:
+            _ran_on.add(m.group(1))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -115,6 +115,29 @@ def _submitted_already(p: CycleParticipant, what: str, at: object) -> StateRefus
     )
 
 
+def _record_save(
+    db: Session,
+    principal: Principal,
+    cycle: Cycle,
+    number: str,
+    review: CycleReview,
+    old: ReviewStep,
+    submit: bool,
+    field: str,
+    text: str,
+) -> None:
+    """Write the review and its audit row: the step it moved to, or the draft text saved."""
+    db.flush()
+    audit.record(
+        db,
+        principal.actor,
+        action="submit" if submit else "save",
+        entity="cycle_review",
+        entity_id=f"{cycle.code}/{number}",
+        changes={"step": (old, review.step)} if submit else {field: (None, text[:200])},
+    )
+
+
 SELF = N_("self-review")
 MANAGER = N_("manager review")
 
@@ -160,15 +183,7 @@ def save_self_review(
     if submit:
         review.step = ReviewStep.self_submitted
         review.self_at = utcnow()
-    db.flush()
-    audit.record(
-        db,
-        principal.actor,
-        action="submit" if submit else "save",
-        entity="cycle_review",
-        entity_id=f"{cycle.code}/{number}",
-        changes={"step": (old, review.step)} if submit else {"self_comment": (None, text[:200])},
-    )
+    _record_save(db, principal, cycle, number, review, old, submit, "self_comment", text)
     return review
 
 
@@ -314,15 +329,7 @@ def save_manager_review(
     if submit:
         review.step = ReviewStep.manager_submitted
         review.manager_at = utcnow()
-    db.flush()
-    audit.record(
-        db,
-        principal.actor,
-        action="submit" if submit else "save",
-        entity="cycle_review",
-        entity_id=f"{cycle.code}/{number}",
-        changes={"step": (old, review.step)} if submit else {"manager_comment": (None, text[:200])},
-    )
+    _record_save(db, principal, cycle, number, review, old, submit, "manager_comment", text)
     return review
 
 
@@ -376,6 +383,8 @@ def calibrate(
             cycle=cycle.code,
         )
     p = cycles.get_participant(db, principal, cycle, number)
+    if p.employee_id == principal.employee_id:
+        raise Forbidden(N_("You cannot change your own grade: another HR colleague calibrates it."))
     review = review_for(db, p)
     check_version(review, version, review_label(p))
     codes = [g.code for g in cycles.grades_of(cycle).grades]
