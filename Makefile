@@ -52,8 +52,8 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-# two workers (the machine's two cores); the tests using the demo company share one of them
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# two workers, the machine's two cores (each worker loads the demo company once per database)
+PYTEST_ARGS ?= -n 2
 pytest: $(PY_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

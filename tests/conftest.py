@@ -64,15 +64,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``one_database`` check what a user sees, not how a database behaves: they run
-    once, on PostgreSQL when it is there (as in CI), else on SQLite, to keep the suite short.
-    Under pytest-xdist (``--dist loadgroup``) every test using the demo company goes to one
-    worker, which loads the demo once per database instead of each worker loading it."""
-    for item in items:
-        if "demo" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo"))
+    once, on PostgreSQL when it is there (as in CI), else on SQLite, to keep the suite short."""
     if not PG_URL:
         return
     keep, dropped = [], []
