@@ -71,18 +71,16 @@ def fields(r: Any) -> dict[str, str]:
     return {p["field"]: p["message"] for p in r.json()["error"].get("problems", [])}
 
 
-@pytest.fixture
-def running(
+def arrange_pilot(
     session_factory: sessionmaker[Session],
-    world: dict[str, Principal],  # noqa: F811 - the fixture imported above
+    principals: dict[str, Principal],
     settings: Settings,
     client: TestClient,
-) -> dict[str, Principal]:
-    """The OPS pilot of Q1 2026 running with a forced distribution, tickets loaded, fcr bound."""
-    hr = world["hr"]
+) -> None:
+    """The OPS pilot of Q1 2026 in planning with a forced distribution, tickets loaded, fcr bound."""
+    hr = principals["hr"]
     create(session_factory, hr, _cycle_in(forced_distribution={"A": 40, "B": 40, "C": 20}))
     move(session_factory, hr, CycleState.planning)
-    move(session_factory, hr, CycleState.running)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "tickets.csv").write_bytes(TICKETS.encode("gbk"))
     h = as_user(client, "admin")
@@ -90,6 +88,18 @@ def running(
     ok(client.post("/api/v1/data/sources/tickets/load", headers=h))
     ok(client.put("/api/v1/data/spec", json={"text": SPEC}, headers=h))
     ok(client.put("/api/v1/data/bindings/fcr", json={"metric": "fcr_rate"}, headers=h))
+
+
+@pytest.fixture
+def running(
+    session_factory: sessionmaker[Session],
+    world: dict[str, Principal],  # noqa: F811 - the fixture imported above
+    settings: Settings,
+    client: TestClient,
+) -> dict[str, Principal]:
+    """The pilot above, running."""
+    arrange_pilot(session_factory, world, settings, client)
+    move(session_factory, world["hr"], CycleState.running)
     return world
 
 

@@ -21,31 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from northstar.config import Settings
 from northstar.cycles import service as cycles
-from northstar.cycles.models import CycleState
 from northstar.db import unit_of_work
 from northstar.scorecards.models import TeamIndicator, TeamMember
 from northstar.security.principal import Principal
 from tests.conftest import csrf_of, login
 from tests.factories import PASSWORD
+from tests.test_cycle_evaluation import arrange_pilot
 from tests.test_cycles import Q1, _cycle_in, create, move, world  # noqa: F401 - ``world`` is a fixture
-from tests.test_data_sources import TICKETS, TICKETS_SOURCE
 
-SPEC = """
-version: "1"
-timezone: UTC
-sources:
-  tickets:
-    table: tickets
-    time_column: opened_at
-    key: [id]
-    dimensions: {department: dept, owner: owner, customer: customer, project: project}
-measures:
-  closed: {source: tickets, agg: count, where: [{column: status, op: eq, value: closed}]}
-  fcr: {source: tickets, agg: count, where: [{column: status, op: eq, value: closed},
-                                             {column: contacts, op: eq, value: 1}]}
-metrics:
-  fcr_rate: {type: ratio, numerator: fcr, denominator: closed, scale: 100, unit: percent}
-"""
 #: pages: what the user sees; the services behind them are tested on both databases
 pytestmark = pytest.mark.one_database
 PAGE = f"/cycles/{Q1}"
@@ -101,19 +84,7 @@ def pilot(
     client: TestClient,
 ) -> dict[str, Principal]:
     """The OPS pilot of Q1 2026 in planning with a forced distribution; tickets loaded, fcr bound."""
-    hr = world["hr"]
-    create(session_factory, hr, _cycle_in(forced_distribution={"A": 40, "B": 40, "C": 20}))
-    move(session_factory, hr, CycleState.planning)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "tickets.csv").write_bytes(TICKETS.encode("gbk"))
-    h = {"X-CSRF-Token": as_user(client, "admin")}
-    for r in (
-        client.post("/api/v1/data/sources", json=TICKETS_SOURCE, headers=h),
-        client.post("/api/v1/data/sources/tickets/load", headers=h),
-        client.put("/api/v1/data/spec", json={"text": SPEC}, headers=h),
-        client.put("/api/v1/data/bindings/fcr", json={"metric": "fcr_rate"}, headers=h),
-    ):
-        assert r.status_code in (200, 201), r.text
+    arrange_pilot(session_factory, world, settings, client)
     return world
 
 
