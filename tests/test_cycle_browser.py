@@ -24,7 +24,7 @@ from northstar.org.models import Department, Employee
 from northstar.security import service as security
 from northstar.security.models import Role
 from northstar.security.principal import SYSTEM_PRINCIPAL
-from tests.test_browser import ARTIFACTS, _sign_in, browser, live_server  # noqa: F401 - fixtures
+from tests.test_browser import ARTIFACTS, _sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -96,8 +96,8 @@ def _person(page, base: str, number: str) -> None:
 
 @pytest.mark.req("S9.1", "S9.3", "S9.4")
 def test_one_quarter_end_to_end_for_a_small_department(
-    live_server,  # noqa: F811 - the fixture imported above
-    browser,  # noqa: F811 - the fixture imported above
+    live_server,
+    browser,
     demo,
     session_factory: sessionmaker[Session],
 ) -> None:

@@ -29,10 +29,14 @@ from northstar.org.models import Department
 from northstar.pools.models import CandidateSource, KpiCandidate
 from northstar.scorecards.models import TeamIndicator, TeamMember
 from northstar.security.principal import Principal
+from tests import test_cycles
 from tests.conftest import login
 from tests.factories import PASSWORD
-from tests.test_cycles import Q1, _cycle_in, create, move, world  # noqa: F401 - ``world`` is a fixture
+from tests.test_cycles import Q1, _cycle_in, create, move
 from tests.test_data_sources import TICKETS, TICKETS_SOURCE
+
+#: the organisation, cards and scorecards of tests/test_cycles.py, as a fixture here
+world = test_cycles.world
 
 SPEC = """
 version: "1"
@@ -93,7 +97,7 @@ def arrange_pilot(
 @pytest.fixture
 def running(
     session_factory: sessionmaker[Session],
-    world: dict[str, Principal],  # noqa: F811 - the fixture imported above
+    world: dict[str, Principal],
     settings: Settings,
     client: TestClient,
 ) -> dict[str, Principal]:

@@ -24,11 +24,14 @@ from northstar.cycles import service as cycles
 from northstar.db import unit_of_work
 from northstar.scorecards.models import TeamIndicator, TeamMember
 from northstar.security.principal import Principal
+from tests import test_cycles
 from tests.conftest import csrf_of, login
 from tests.factories import PASSWORD
 from tests.test_cycle_evaluation import arrange_pilot
-from tests.test_cycles import Q1, _cycle_in, create, move, world  # noqa: F401 - ``world`` is a fixture
+from tests.test_cycles import Q1
 
+#: the organisation, cards and scorecards of tests/test_cycles.py, as a fixture here
+world = test_cycles.world
 #: pages: what the user sees; the services behind them are tested on both databases
 pytestmark = pytest.mark.one_database
 PAGE = f"/cycles/{Q1}"
@@ -79,7 +82,7 @@ def ids_of(page: str) -> set[str]:
 @pytest.fixture
 def pilot(
     session_factory: sessionmaker[Session],
-    world: dict[str, Principal],  # noqa: F811 - the fixture imported above
+    world: dict[str, Principal],
     settings: Settings,
     client: TestClient,
 ) -> dict[str, Principal]:
@@ -98,7 +101,7 @@ def _move(client: TestClient, to: str, reason: str = "按计划推进") -> str:
 
 @pytest.mark.req("S9.1")
 def test_the_cycle_list_creates_a_cycle_and_names_the_field_of_bad_input(
-    world: dict[str, Principal],  # noqa: F811 - the fixture imported above
+    world: dict[str, Principal],
     client: TestClient,
 ) -> None:
     as_user(client, "hr")
@@ -453,7 +456,9 @@ def test_reviews_calibration_publication_confirmation_appeal_and_the_closed_cycl
     as_user(client, "exec")
     page = client.get(f"{PAGE}/appeals", headers=ZH).text
     assert "decide-appeal" in ids_of(page) and "回访量是团队最高" in page
-    appeal = re.search(r"/appeals/(\d+)/decision", page).group(1)  # type: ignore[union-attr]
+    found = re.search(r"/appeals/(\d+)/decision", page)
+    assert found, "the appeals page offers a decision form"
+    appeal = found.group(1)
     r = post(
         client,
         f"{PAGE}/appeals/{appeal}/decision",
@@ -518,7 +523,9 @@ def test_reminders_reach_the_people_with_a_step_due_and_are_marked_read(
     as_user(client, "emp")
     page = client.get("/cycles", headers=EN).text
     assert page.count('data-testid="reminder"') == 1 and "write your self-review" in page
-    reminder = re.search(r"/cycles/reminders/(\d+)/read", page).group(1)  # type: ignore[union-attr]
+    found = re.search(r"/cycles/reminders/(\d+)/read", page)
+    assert found, "the cycles page offers to mark the reminder read"
+    reminder = found.group(1)
     assert "done=read" in done(post(client, f"/cycles/reminders/{reminder}/read", {}))
     assert 'data-testid="reminder"' not in client.get("/cycles").text
     as_user(client, "mgr")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -72,6 +73,10 @@ def actuals_of(db: Session, cycle: Cycle) -> dict[int, CycleActual]:
     return {a.assignment_id: a for a in rows.unique()}
 
 
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else cycles.decimal_text(value)
+
+
 def _label(cycle: Cycle, p: CycleParticipant, code: str) -> Named:
     who = f"{p.employee.name} ({p.employee.number})"
     return Named(f"The actual of {code} for {who}", f"{who}的指标 {code} 实际值")
@@ -124,16 +129,14 @@ def take_computed(
             if current is not None and current.origin is ActualOrigin.manual:
                 kept += 1
                 continue
-            value = None if figure.value is None else cycles.decimal_text(figure.value)
+            value = _text(figure.value)
             lineage = {
                 "metric": figure.metric,
                 "spec_hash": figure.spec_hash,
                 "snapshots": figure.snapshots,
                 "run_id": figure.run_id,
-                "numerator": None if figure.numerator is None else cycles.decimal_text(figure.numerator),
-                "denominator": None
-                if figure.denominator is None
-                else cycles.decimal_text(figure.denominator),
+                "numerator": _text(figure.numerator),
+                "denominator": _text(figure.denominator),
             }
             if current is None:
                 db.add(

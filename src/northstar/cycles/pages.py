@@ -47,17 +47,15 @@ from northstar.cycles.models import (
     ReviewStep,
 )
 from northstar.cycles.schemas import CycleIn
-from northstar.errors import N_, Conflict, Label, NorthstarError, Problem, ValidationFailed
+from northstar.errors import N_, Label, NorthstarError, Problem, ValidationFailed
 from northstar.org import service as org
-from northstar.scoring import render as render_steps
+from northstar.scoring import render_each
 from northstar.scoring.rules import RubricRule
-from northstar.scoring.steps import Step
 from northstar.security.models import Role
 from northstar.security.principal import Principal
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
-from northstar.web.forms import error_context, percent_field
+from northstar.web.forms import error_context, form_action, percent_field
 from northstar.web.i18n import Translator
-from northstar.web.labels import CARD_WORDS
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -176,17 +174,6 @@ def _errors(t: Translator, error: NorthstarError | None) -> dict[str, Any]:
     return ctx
 
 
-def _act(db: Session, action: Callable[[], str], rerender: Callable[[NorthstarError], Response]) -> Response:
-    """Run one change; a 303 to the URL it returns, or on a refusal (bad input, a state or version
-    conflict) the unit of work rolled back and the page again with the message."""
-    try:
-        url = action()
-    except (ValidationFailed, Conflict) as exc:
-        db.rollback()
-        return rerender(exc)
-    return RedirectResponse(url, status_code=303)
-
-
 def _date_field(raw: str, field: str, problems: list[Problem]) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
@@ -214,13 +201,9 @@ def value_text(t: Translator, raw: str | None, unit: str | None, kind: str = "")
     if kind == "yes_no":
         return t.gettext("yes") if raw.strip().lower() in ("yes", "是", "1", "true") else t.gettext("no")
     try:
-        number = Decimal(raw)
+        return t.figure(Decimal(raw), unit)
     except InvalidOperation:
         return raw
-    text = t.number(round(number, 2))
-    if unit == "percent":
-        return f"{text}%"
-    return f"{text} {t.gettext(CARD_WORDS.get(unit, unit))}" if unit else text
 
 
 def anchors_text(t: Translator, anchors: Mapping[str, Any]) -> str:
@@ -237,10 +220,6 @@ def anchors_text(t: Translator, anchors: Mapping[str, Any]) -> str:
                 parts.append(f"{lower}–{upper}")
         return " | ".join(parts)
     return " · ".join(f"{t.gettext(ANCHOR_WORDS.get(k, k))} {v}" for k, v in anchors.items() if v is not None)
-
-
-def _lines(t: Translator, steps: list[Step]) -> list[str]:
-    return [render_steps([s], t.gettext, locale=t.locale) for s in steps]
 
 
 def _can(principal: Principal, cycle: Cycle, action: Action) -> bool:
@@ -388,7 +367,9 @@ def create_cycle(
         cycle = cycles.create_cycle(db, principal, _cycle_in(typed))
         return _done(f"/cycles/{cycle.code}", "created")
 
-    return _act(db, action, lambda exc: _cycles_page(request, db, principal, t, error=exc, typed=typed))
+    return form_action(
+        db, action, rerender=lambda exc: _cycles_page(request, db, principal, t, error=exc, typed=typed)
+    )
 
 
 @router.post("/cycles/reminders/{reminder_id:int}/read")
@@ -453,9 +434,9 @@ def _unit_view(t: Translator, unit: scores.UnitSheet) -> dict[str, Any]:
         )
     return {
         "unit": unit,
-        "name": unit.name,
+        "name": unit.department.label(t.locale) if unit.department else "",
         "lines": lines,
-        "steps": _lines(t, unit.result.steps) if unit.result else [],
+        "steps": render_each(unit.result.steps, t.gettext, locale=t.locale) if unit.result else [],
         "error": t.gettext(unit.error.message, **unit.error.params) if unit.error else None,
     }
 
@@ -477,9 +458,6 @@ def _cycle_page(
     # departments' and the company's results are management information, not an employee's
     show_units = principal.role is not Role.employee
     units = [_unit_view(t, u) for u in scores.department_sheets(db, cycle)] if show_units else []
-    names = {d.code: d.label(t.locale) for d in org.get_all_departments(db, principal)} if units else {}
-    for u in units:
-        u["name"] = names.get(u["unit"].code, u["unit"].name)
     enterprise = scores.enterprise_sheet(db, cycle) if show_units else None
     return render(
         request,
@@ -546,7 +524,9 @@ def cycle_move(
         cycles.move(db, principal, cycle, CycleState(to), version=_version(version), reason=reason)
         return _done(f"/cycles/{code}", "moved", state=to)
 
-    return _act(db, action, lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc))
+    return form_action(
+        db, action, rerender=lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc)
+    )
 
 
 @router.post("/cycles/{code}/actuals/take")
@@ -568,7 +548,9 @@ def cycle_take(
             by_hand=out.by_hand,
         )
 
-    return _act(db, action, lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc))
+    return form_action(
+        db, action, rerender=lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc)
+    )
 
 
 @router.post("/cycles/{code}/publish")
@@ -581,7 +563,9 @@ def cycle_publish(
         reviews.publish(db, principal, cycle, version=_version(version))
         return _done(f"/cycles/{code}", "published")
 
-    return _act(db, action, lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc))
+    return form_action(
+        db, action, rerender=lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc)
+    )
 
 
 @router.post("/cycles/{code}/reminders")
@@ -591,7 +575,9 @@ def cycle_remind(request: Request, db: DB, principal: Writer, t: Tr, code: str) 
     def action() -> str:
         return _done(f"/cycles/{code}", "reminded", count=cycle_progress.remind(db, principal, cycle))
 
-    return _act(db, action, lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc))
+    return form_action(
+        db, action, rerender=lambda exc: _cycle_page(request, db, principal, t, cycle, error=exc)
+    )
 
 
 @router.get("/cycles/{code}/changes")
@@ -707,7 +693,7 @@ def _person_context(
                 "actual": line.actual,
                 "score": r.score.value if r else None,
                 "status": r.score.status if r else "",
-                "steps": _lines(t, r.score.steps) if r else [],
+                "steps": render_each(r.score.steps, t.gettext, locale=t.locale) if r else [],
                 "flags": flag_count.get(a.id, 0),
                 "levels": _rubric_levels(rules.rule(a.card), t.locale),
             }
@@ -717,7 +703,7 @@ def _person_context(
         "p": p,
         "lines": lines,
         "sheet": sheet,
-        "total_steps": _lines(t, sheet.result.steps) if sheet.result else [],
+        "total_steps": render_each(sheet.result.steps, t.gettext, locale=t.locale) if sheet.result else [],
         "sheet_error": t.gettext(sheet.error.message, **sheet.error.params) if sheet.error else None,
         "review": review,
         "flags": flags,
@@ -787,10 +773,10 @@ def _person_act(
     typed: Mapping[str, str],
     failed: str,
 ) -> Response:
-    return _act(
+    return form_action(
         db,
         action,
-        lambda exc: _person_page(
+        rerender=lambda exc: _person_page(
             request, db, principal, t, cycle, number, error=exc, typed=typed, failed=failed
         ),
     )
@@ -1226,10 +1212,10 @@ def calibration_change(
         url = _done(f"/cycles/{code}/calibration", "calibrated")
         return url + (f"&{urlencode({'department': department})}" if department else "")
 
-    return _act(
+    return form_action(
         db,
         action,
-        lambda exc: _calibration_page(
+        rerender=lambda exc: _calibration_page(
             request,
             db,
             principal,
@@ -1253,7 +1239,9 @@ def calibration_publish(
         reviews.publish(db, principal, cycle, version=_version(version))
         return _done(f"/cycles/{code}/calibration", "published")
 
-    return _act(db, action, lambda exc: _calibration_page(request, db, principal, t, cycle, error=exc))
+    return form_action(
+        db, action, rerender=lambda exc: _calibration_page(request, db, principal, t, cycle, error=exc)
+    )
 
 
 # --- appeals ---------------------------------------------------------------------------------
@@ -1338,10 +1326,10 @@ def appeal_decision(
         )
         return _done(f"/cycles/{code}/appeals", "decided")
 
-    return _act(
+    return form_action(
         db,
         action,
-        lambda exc: _appeals_page(
+        rerender=lambda exc: _appeals_page(
             request,
             db,
             principal,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from northstar.cycles import guards
 from northstar.cycles import service as cycles
+from northstar.cycles.actuals import actuals_of
 from northstar.cycles.guards import HR, Action
 from northstar.cycles.models import (
     AppealRoute,
@@ -31,11 +31,10 @@ from northstar.cycles.models import (
     CycleState,
     ReviewStep,
 )
-from northstar.cycles.scores import reviews_of
+from northstar.cycles.scores import reviews_by_participant, reviews_of
 from northstar.db import utcnow
 from northstar.errors import N_, NotFound
 from northstar.org.models import Department, Employee
-from northstar.scoring.rules import ADJUSTMENT_KINDS
 from northstar.security.models import User
 from northstar.security.principal import Principal
 
@@ -114,10 +113,7 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
     participants = cycles.get_participants(db, principal, cycle, department=department)
     rules = cycles.rules_of(db, cycle)
     reviews = reviews_of(db, cycle)
-    actuals = {
-        a.assignment_id: a
-        for a in db.scalars(select(CycleActual).where(CycleActual.cycle_id == cycle.id)).unique()
-    }
+    actuals = actuals_of(db, cycle)
     open_appeals = set(
         db.scalars(
             select(CycleAppeal.participant_id).where(
@@ -135,8 +131,7 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
     rows = []
     waiting: Counter[str] = Counter()
     for p in participants:
-        weighted = [a for a in p.assignments if rules.kind(a.card) not in ADJUSTMENT_KINDS]
-        weights_ok = sum((a.weight for a in weighted), Decimal(0)) == HUNDRED
+        weights_ok = cycles.weight_sum(p.assignments, rules) == HUNDRED
         needed = [a for a in p.assignments if rules.kind(a.card) != "rubric"]
         counted = sum(
             1 for a in needed if a.id in actuals and actuals[a.id].counts and actuals[a.id].value is not None
@@ -146,7 +141,8 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
         due = _step_due(cycle, weights_ok, review, p.id in open_appeals)
         if due:
             waiting[due] += 1
-        rater = raters.get(p.id)
+        # who rated, once someone has; until then who is expected to
+        rater = review.rater if review and review.rater else names.get(raters.get(p.id) or 0, "")
         rows.append(
             Row(
                 p,
@@ -156,9 +152,7 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
                 pending,
                 review,
                 p.id in open_appeals,
-                (review.rater if review and review.rater else names.get(rater, "") if rater else "")
-                if rater or review
-                else "",
+                rater,
                 due,
             )
         )
@@ -167,10 +161,35 @@ def progress(db: Session, principal: Principal, cycle: Cycle, *, department: str
 
 def due_map(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
     """User id → step → how many of that step are due from them in ``cycle`` now."""
+    return _due(db, cycle, cycles.all_participants(db, cycle))
+
+
+def _concerning(db: Session, cycle: Cycle, employee_id: int | None) -> list[CycleParticipant]:
+    """The participants whose step may be due from this employee: themselves, and those they are
+    expected to rate (their reports; the people without a manager in departments they head)."""
+    if employee_id is None:
+        return []
+    headed = select(Department.id).where(Department.head_id == employee_id)
+    return list(
+        db.scalars(
+            select(CycleParticipant)
+            .join(Employee, CycleParticipant.employee_id == Employee.id)
+            .where(
+                CycleParticipant.cycle_id == cycle.id,
+                or_(
+                    Employee.id == employee_id,
+                    Employee.manager_id == employee_id,
+                    and_(Employee.manager_id.is_(None), CycleParticipant.department_id.in_(headed)),
+                ),
+            )
+        ).unique()
+    )
+
+
+def _due(db: Session, cycle: Cycle, participants: Sequence[CycleParticipant]) -> dict[int, Counter[str]]:
     out: dict[int, Counter[str]] = defaultdict(Counter)
     if cycle.state in (CycleState.draft, CycleState.closed):
         return out
-    participants = cycles.all_participants(db, cycle)
     raters = _rater_ids(db, participants)
     wanted = {p.employee_id for p in participants} | {r for r in raters.values() if r}
     users = {
@@ -182,7 +201,7 @@ def due_map(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
         u.id for u in db.scalars(select(User).where(User.role.in_(list(HR)), User.is_active.is_(True)))
     ]
     rules = cycles.rules_of(db, cycle)
-    reviews = reviews_of(db, cycle)
+    reviews = reviews_by_participant(db, [p.id for p in participants])
     appeals = list(
         db.scalars(
             select(CycleAppeal).where(CycleAppeal.cycle_id == cycle.id, CycleAppeal.state == AppealState.open)
@@ -195,8 +214,7 @@ def due_map(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
         return u.id if u is not None else None
 
     for p in participants:
-        weighted = [a for a in p.assignments if rules.kind(a.card) not in ADJUSTMENT_KINDS]
-        weights_ok = sum((a.weight for a in weighted), Decimal(0)) == HUNDRED
+        weights_ok = cycles.weight_sum(p.assignments, rules) == HUNDRED
         step = _step_due(cycle, weights_ok, reviews.get(p.id), p.id in appealing)
         who: list[int | None]
         if step in ("plan", "manager_review"):
@@ -249,7 +267,10 @@ def due_for(db: Session, principal: Principal) -> list[Due]:
     out = []
     order = list(STEPS)
     for cycle in open_cycles(db):
-        mine = due_map(db, cycle).get(principal.user_id, Counter())
+        # only the rows that concern the principal: the navigation badge asks on every page
+        mine = _due(db, cycle, _concerning(db, cycle, principal.employee_id)).get(
+            principal.user_id, Counter()
+        )
         out += [Due(cycle, step, mine[step]) for step in sorted(mine, key=order.index)]
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
@@ -71,7 +73,7 @@ from northstar.cycles.schemas import (
     UnitSheetsOut,
     VersionIn,
 )
-from northstar.scoring import Step, render
+from northstar.scoring import render_each
 from northstar.security.principal import Principal
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
 from northstar.web.i18n import Translator
@@ -480,7 +482,7 @@ async def add_evidence(
     db: DB,
     principal: Writer,
     settings: AppSettings,
-    file: UploadFile = File(...),  # noqa: B008 - FastAPI's way of declaring an upload
+    file: Annotated[UploadFile, File()],
 ) -> EvidenceOut:
     """Attach an evidence file (at most 10 MB) to a hand-entered value."""
     content = await file.read(cycle_actuals.MAX_EVIDENCE_BYTES + 1)
@@ -515,10 +517,6 @@ def list_actuals(code: str, number: str, db: DB, principal: CurrentPrincipal) ->
     return [actual_out(code, line.actual) for line in s.lines if line.actual is not None]
 
 
-def _lines(steps: list[Step], t: Translator) -> list[str]:
-    return [render([step], t.gettext, locale=t.locale) for step in steps]
-
-
 def sheet_out(s: scores.Sheet, t: Translator) -> SheetOut:
     results = {r.code: r for r in s.result.items} if s.result else {}
     lines = []
@@ -538,7 +536,7 @@ def sheet_out(s: scores.Sheet, t: Translator) -> SheetOut:
                 actual_id=line.actual.id if line.actual else None,
                 score=r.score.value if r else None,
                 status=r.score.status if r else "",
-                arithmetic=_lines(r.score.steps, t) if r else [],
+                arithmetic=render_each(r.score.steps, t.gettext, locale=t.locale) if r else [],
             )
         )
     p = s.participant
@@ -549,7 +547,7 @@ def sheet_out(s: scores.Sheet, t: Translator) -> SheetOut:
         grade=s.result.grade if s.result else None,
         status=s.result.status if s.result else "error",
         lines=lines,
-        arithmetic=_lines(s.result.steps, t) if s.result else [],
+        arithmetic=render_each(s.result.steps, t.gettext, locale=t.locale) if s.result else [],
         error=t.gettext(s.error.message, **s.error.params) if s.error else None,
     )
 
@@ -790,7 +788,7 @@ def unit_out(u: scores.UnitSheet, t: Translator) -> UnitSheetOut:
             UnitLineOut(card=card.code, card_name=card.name, weight=weight, value=value, metric_actual_id=mid)
             for card, weight, value, mid in u.lines
         ],
-        arithmetic=_lines(u.result.steps, t) if u.result else [],
+        arithmetic=render_each(u.result.steps, t.gettext, locale=t.locale) if u.result else [],
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from northstar.cycles import service as cycles
 from northstar.cycles import targets as tg
-from northstar.cycles.actuals import GRAIN, actuals_of
+from northstar.cycles.actuals import GRAIN
 from northstar.cycles.models import Cycle, CycleActual, CycleAssignment, CycleParticipant, CycleReview
 from northstar.data.models import MetricActual
 from northstar.errors import NorthstarError
@@ -63,26 +63,34 @@ def reviews_of(db: Session, cycle: Cycle) -> dict[int, CycleReview]:
     return {r.participant_id: r for r in rows.unique()}
 
 
+def reviews_by_participant(db: Session, participant_ids: Iterable[int]) -> dict[int, CycleReview]:
+    """Participant id → review row, for the given participants (those that have one yet)."""
+    rows = db.scalars(select(CycleReview).where(CycleReview.participant_id.in_(list(participant_ids))))
+    return {r.participant_id: r for r in rows.unique()}
+
+
 def sheets(db: Session, cycle: Cycle, participants: Sequence[CycleParticipant]) -> dict[int, Sheet]:
-    """Score the given participants of ``cycle``: participant id → sheet. Reads the frozen cards,
-    the actuals and the reviews once for all of them."""
-    rules = cycles.rules_of(db, cycle)
-    if len(participants) <= 50:
-        # one person's page or one review: read only their rows, not the whole company's
-        ids = [a.id for p in participants for a in p.assignments]
-        actuals = {
-            a.assignment_id: a
-            for a in db.scalars(select(CycleActual).where(CycleActual.assignment_id.in_(ids))).unique()
-        }
-        reviews = {
-            r.participant_id: r
-            for r in db.scalars(
-                select(CycleReview).where(CycleReview.participant_id.in_([p.id for p in participants]))
-            ).unique()
-        }
-    else:
-        actuals = actuals_of(db, cycle)
-        reviews = reviews_of(db, cycle)
+    """Score the given participants of ``cycle``: participant id → sheet."""
+    return _sheets(db, cycle, participants, reviews_by_participant(db, [p.id for p in participants]))
+
+
+def _sheets(
+    db: Session,
+    cycle: Cycle,
+    participants: Sequence[CycleParticipant],
+    reviews: dict[int, CycleReview],
+) -> dict[int, Sheet]:
+    # the frozen cards and the actuals of these participants only, one query each: one person's
+    # page reads one person's rows, the move to calibration everyone's
+    rules = cycles.rules_of(db, cycle, {a.card_id for p in participants for a in p.assignments})
+    actuals = {
+        a.assignment_id: a
+        for a in db.scalars(
+            select(CycleActual)
+            .join(CycleAssignment, CycleActual.assignment_id == CycleAssignment.id)
+            .where(CycleAssignment.participant_id.in_([p.id for p in participants]))
+        ).unique()
+    }
     grades = cycles.grades_of(cycle)
     out: dict[int, Sheet] = {}
     for p in participants:
@@ -136,28 +144,12 @@ def review_for(db: Session, participant: CycleParticipant) -> CycleReview:
     return review
 
 
-def rescore(db: Session, cycle: Cycle, participant_ids: Iterable[int] | None = None) -> None:
+def rescore(db: Session, cycle: Cycle) -> None:
     """Store each participant's total, status and grade on their review row (creating the row).
     A calibrated grade (``final_grade``) is the reviewers' and is left alone."""
-    if participant_ids is None:
-        participants = cycles.all_participants(db, cycle)
-    else:
-        participants = list(
-            db.scalars(
-                select(CycleParticipant).where(CycleParticipant.id.in_(list(participant_ids)))
-            ).unique()
-        )
-    reviews = (
-        reviews_of(db, cycle)
-        if participant_ids is None
-        else {
-            r.participant_id: r
-            for r in db.scalars(
-                select(CycleReview).where(CycleReview.participant_id.in_([p.id for p in participants]))
-            ).unique()
-        }
-    )
-    for pid, s in sheets(db, cycle, participants).items():
+    participants = cycles.all_participants(db, cycle)
+    reviews = reviews_of(db, cycle)
+    for pid, s in _sheets(db, cycle, participants, reviews).items():
         review = reviews.get(pid)
         if review is None:
             review = CycleReview(cycle_id=cycle.id, participant_id=pid)
@@ -179,16 +171,23 @@ class UnitSheet:
     """A department's or the enterprise's scorecard for the cycle's period: each weighted card
     with its computed figure (None: no data), and the roll-up."""
 
-    code: str
-    name: str
+    #: None for the enterprise
+    department: Department | None
     lines: list[tuple[IndicatorCard, Decimal, Decimal | None, int | None]]
     result: RollupResult | None
     error: NorthstarError | None = None
 
+    @property
+    def code(self) -> str:
+        return self.department.code if self.department else ""
+
+    @property
+    def name(self) -> str:
+        return self.department.name if self.department else ""
+
 
 def _unit(
-    code: str,
-    name: str,
+    department: Department | None,
     weighted: list[tuple[IndicatorCard, Decimal]],
     figures: dict[int, MetricActual],
     grades: GradeTable,
@@ -213,11 +212,11 @@ def _unit(
             )
         )
     if not items:
-        return UnitSheet(code, name, lines, None)
+        return UnitSheet(department, lines, None)
     try:
-        return UnitSheet(code, name, lines, roll_up(items, grades))
+        return UnitSheet(department, lines, roll_up(items, grades))
     except ScoringError as exc:
-        return UnitSheet(code, name, lines, None, exc)
+        return UnitSheet(department, lines, None, exc)
 
 
 def department_sheets(db: Session, cycle: Cycle) -> list[UnitSheet]:
@@ -242,22 +241,23 @@ def department_sheets(db: Session, cycle: Cycle) -> list[UnitSheet]:
             continue
         assert c.card_id is not None and c.weight is not None
         by_dept.setdefault(c.department_id, []).append((cards[c.card_id], c.weight))
-    figures: dict[tuple[int, int], MetricActual] = {}
+    figures: dict[int, dict[int, MetricActual]] = {}
     for m in db.scalars(
         select(MetricActual).where(
             MetricActual.scope_kind == "department",
             MetricActual.grain == grain,
             MetricActual.period_start == cycle.start,
+            MetricActual.department_id.in_(list(by_dept)),
         )
     ).unique():
-        if m.department_id is not None:
-            figures[(m.department_id, m.card_id)] = m
+        assert m.department_id is not None
+        figures.setdefault(m.department_id, {})[m.card_id] = m
     depts = {d.id: d for d in db.scalars(select(Department).where(Department.id.in_(list(by_dept))))}
-    out = []
-    for dept_id, weighted in by_dept.items():
-        d = depts[dept_id]
-        mine = {card_id: m for (did, card_id), m in figures.items() if did == dept_id}
-        out.append(_unit(d.code, d.name, weighted, mine, cycles.grades_of(cycle)))
+    grades = cycles.grades_of(cycle)
+    out = [
+        _unit(depts[dept_id], weighted, figures.get(dept_id, {}), grades)
+        for dept_id, weighted in by_dept.items()
+    ]
     return sorted(out, key=lambda u: u.code)
 
 
@@ -286,4 +286,4 @@ def enterprise_sheet(db: Session, cycle: Cycle) -> UnitSheet | None:
             )
         ).unique()
     }
-    return _unit("", "", weighted, figures, cycles.grades_of(cycle))
+    return _unit(None, weighted, figures, cycles.grades_of(cycle))

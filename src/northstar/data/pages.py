@@ -8,7 +8,6 @@ import json
 import math
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
@@ -56,16 +55,6 @@ _SAMPLE: dict[str, Any] = {
 
 def _can_change(principal: Principal) -> bool:
     return principal.role in DATA_ROLES
-
-
-def value_text(t: Translator, value: Decimal | None, unit: str | None) -> str:
-    """A computed figure for the locale: two decimals at most, with its unit."""
-    if value is None:
-        return "—"
-    text = t.number(round(value, 2))
-    if unit == "percent":
-        return f"{text}%"
-    return f"{text} {t.gettext(CARD_WORDS.get(unit, unit))}" if unit else text
 
 
 def period_text(t: Translator, grain: str, start: date) -> str:
@@ -392,7 +381,7 @@ def actuals_page(
                     "actual": a,
                     "scope": scope_text(t, a),
                     "period": period_text(t, a.grain, a.period_start),
-                    "value": value_text(t, a.value, _unit_of(units, a)),
+                    "value": t.figure(a.value, _unit_of(units, a)),
                 }
                 for a in items
             ],
@@ -538,7 +527,7 @@ def actual_page(
             "run": lineage.run,
             "scope": scope_text(t, actual),
             "period": period_text(t, actual.grain, actual.period_start),
-            "value": value_text(t, actual.value, unit),
+            "value": t.figure(actual.value, unit),
             "numerator": t.number(actual.numerator) if actual.numerator is not None else "—",
             "denominator": t.number(actual.denominator) if actual.denominator is not None else "—",
             "parts": parts,

@@ -13,7 +13,7 @@ from northstar.scoring.rollup import (
     renormalised,
     roll_up,
 )
-from northstar.scoring.steps import Step, render
+from northstar.scoring.steps import Step, render, render_each
 
 __all__ = [
     "Item",
@@ -28,6 +28,7 @@ __all__ = [
     "grade_for",
     "parse_rule",
     "render",
+    "render_each",
     "renormalised",
     "roll_up",
     "rule_problems",

@@ -67,6 +67,13 @@ class Step:
             return self.template.format(**params)
 
 
+def render_each(
+    steps: Iterable[Step], gettext: Callable[[str], str] | None = None, *, locale: str = "en"
+) -> list[str]:
+    """Each step as a line of text, translated by ``gettext`` when given."""
+    return [step.render(gettext, locale=locale) for step in steps]
+
+
 def render(steps: Iterable[Step], gettext: Callable[[str], str] | None = None, *, locale: str = "en") -> str:
     """The steps as text, one line each, translated by ``gettext`` when given."""
-    return "\n".join(step.render(gettext, locale=locale) for step in steps)
+    return "\n".join(render_each(steps, gettext, locale=locale))

@@ -18,17 +18,18 @@ def form_action(
     db: Session,
     action: Callable[[], object],
     *,
-    success_url: str,
+    success_url: str | None = None,
     rerender: Callable[[NorthstarError], Response],
 ) -> Response:
-    """Run ``action``; a 303 to ``success_url``, or when it is refused (ValidationFailed, Conflict)
-    the unit of work rolled back and ``rerender(error)`` — the page with the error, its status."""
+    """Run ``action``; a 303 to ``success_url`` (or, without one, to the URL ``action`` returns,
+    for a next page that tells what the change did), or when it is refused (ValidationFailed,
+    Conflict) the unit of work rolled back and ``rerender(error)`` — the page with the error."""
     try:
-        action()
+        result = action()
     except (ValidationFailed, Conflict) as exc:
         db.rollback()
         return rerender(exc)
-    return RedirectResponse(success_url, status_code=303)
+    return RedirectResponse(success_url if success_url is not None else str(result), status_code=303)
 
 
 def error_context(t: Translator, error: NorthstarError | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
 from northstar.errors import Label, Named
+from northstar.web.labels import CARD_WORDS
 
 SUPPORTED = ("zh_CN", "en")
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -115,6 +116,15 @@ class Translator:
             return "—"
         fmt = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
         return format_decimal(value, format=fmt, locale=self.babel_locale)
+
+    def figure(self, value: Decimal | None, unit: str | None) -> str:
+        """A measured figure: two decimals at most, with its unit ("96.5%", "12 分钟")."""
+        if value is None:
+            return "—"
+        text = self.number(round(value, 2))
+        if unit == "percent":
+            return f"{text}%"
+        return f"{text} {self.gettext(CARD_WORDS.get(unit, unit))}" if unit else text
 
     def percent(self, value: float | Decimal | None, digits: int = 1) -> str:
         if value is None:
