@@ -136,7 +136,7 @@ def test_the_overview_shows_each_source_with_its_rows_freshness_and_the_quality_
         assert "source not loaded" in gap
         assert "6 of 6 indicator assignments (100.0%)" in texts(html, "automatic-share")[0]
     (run,) = texts(html, "run-row")
-    assert run.startswith("1 ") and " 17 1 " in f"{run} " and "duckdb" in run
+    assert run.startswith("1 ") and " 25 1 " in f"{run} " and "duckdb" in run
     assert ("2026年1月1日 – 2026年2月28日" if lang == "zh_CN" else "Jan 1, 2026 – Feb 28, 2026") in run
 
 
@@ -182,7 +182,7 @@ def test_the_compute_form_runs_a_computation_and_a_bad_range_is_shown_on_the_ove
     done = client.post("/data/compute", data=form, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/data?run=1"
     page = client.get(done.headers["location"]).text
-    assert texts(page, "notice") == ["Computed run 1: 17 actuals stored; assignments left without data: 1."]
+    assert texts(page, "notice") == ["Computed run 1: 25 actuals stored; assignments left without data: 1."]
     assert len(texts(page, "run-row")) == 1
     backwards = client.post("/data/compute", data={**form, "start": "2026-03-01", "end": "2026-01-01"})
     assert backwards.status_code == 422
@@ -379,13 +379,13 @@ def test_the_actuals_page_lists_the_values_with_names_periods_and_units_for_the_
 ) -> None:
     _setup(client, world)
     html = _get(client, "/data/actuals", lang)
-    assert texts(html, "actual-count")[0].startswith("17")
+    assert texts(html, "actual-count")[0].startswith("25")
     zh = lang == "zh_CN"
     january = _actual_id(client, scope_key="E004", period_start="2026-01-01")
     e004 = row_of(html, "actual", id=str(january))
     assert "张三 (E004)" in e004 and ("2026年1月" if zh else "Jan 2026") in e004
     assert " 50% 1 2 " in e004
-    department = _get(client, "/data/actuals?scope_kind=department&period=2026-01-01", lang)
+    department = _get(client, "/data/actuals?scope_kind=department&scope_key=OPS&period=2026-01-01", lang)
     (row,) = texts(department, "actual")
     assert ("运营部 (OPS)" if zh else "Operations (OPS)") in row
     assert texts(department, "value") == ["66.67%"] and " 2 3 " in f" {row} "
@@ -400,7 +400,7 @@ def test_the_drill_down_of_the_ops_january_value_lists_exactly_its_rows_with_the
     world: dict[str, str], client: TestClient, lang: str
 ) -> None:
     _setup(client, world)
-    actual_id = _actual_id(client, scope_kind="department", period_start="2026-01-01")
+    actual_id = _actual_id(client, scope_kind="department", scope_key="OPS", period_start="2026-01-01")
     html = _get(client, f"/data/actuals/{actual_id}", lang)
     assert texts(html, "value") == ["66.67%"]
     assert texts(html, "numerator") == ["2"] and texts(html, "denominator") == ["3"]

@@ -473,6 +473,19 @@ def test_actuals_per_person_department_subtree_company_and_customer_match_hand_c
         ("project", "P2", "2026-01-01"): 100.0,
         ("project", "P1", "2026-02-01"): 100.0,
         ("project", "P2", "2026-02-01"): 0.0,
+        # fcr is on the enterprise scorecard, so every department subtree gets a slice where
+        # the data gives it a value: HQ is everyone (as the company), OPS-A tickets 2, 3 and 5;
+        # FIN's only ticket is open, so FIN has no value and no slice
+        ("department", "HQ", "2026-01-01"): 66.6667,
+        ("department", "HQ", "2026-02-01"): 50.0,
+        ("department", "OPS-A", "2026-01-01"): 50.0,
+        ("department", "OPS-A", "2026-02-01"): 100.0,
+        # how each customer sees OPS (whose pool holds fcr): its subtree's tickets of C1 are
+        # 1, 3 (Jan) and 5 (Feb), all first-contact; of C2 ticket 2 (Jan) and 6 (Feb), neither
+        ("dept_customer", "OPS/C1", "2026-01-01"): 100.0,
+        ("dept_customer", "OPS/C2", "2026-01-01"): 0.0,
+        ("dept_customer", "OPS/C1", "2026-02-01"): 100.0,
+        ("dept_customer", "OPS/C2", "2026-02-01"): 0.0,
     }
     # the surveys source was registered but never pushed to: E004's NPS is a gap with its reason
     run = client.get("/api/v1/data/runs").json()[0]
@@ -487,7 +500,7 @@ def test_the_drill_down_of_a_department_value_lists_exactly_its_numerator_and_de
     _setup(client, world)
     page = client.get(
         "/api/v1/data/actuals",
-        params={"card": "fcr", "scope_kind": "department", "period_start": "2026-01-01"},
+        params={"card": "fcr", "scope_kind": "department", "scope_key": "OPS", "period_start": "2026-01-01"},
     ).json()
     (actual,) = page["items"]
     detail = client.get(f"/api/v1/data/actuals/{actual['id']}").json()
@@ -573,7 +586,7 @@ def test_an_employee_sees_their_own_actuals_and_the_company_figure_but_no_collea
     with TestClient(app) as mgr:
         login(mgr, "mgr", PASSWORD)
         kinds = {k for k, _, _ in _actuals(mgr, card="fcr")}
-        assert kinds == {"person", "department", "company", "customer", "project"}
+        assert kinds == {"person", "department", "dept_customer", "company", "customer", "project"}
         assert mgr.get(f"/api/v1/data/actuals/{theirs['id']}/rows").status_code == 200
 
 
@@ -632,7 +645,7 @@ def test_the_pyspark_engine_computes_the_same_actuals_from_the_same_snapshots(
         run = compute_actuals(s, SYSTEM_PRINCIPAL, spark_settings, start=JAN, end=date(2026, 3, 1))
         assert run.engine == "pyspark"
     spark = {k: _number(v) for k, v in _actuals(client, card="fcr").items()}
-    assert spark == duckdb and len(spark) == 17
+    assert spark == duckdb and len(spark) == 25
 
 
 @pytest.mark.req("S7.1")

@@ -1,10 +1,10 @@
 """Reading computed actuals and drilling down to the rows behind them (S7.3), within scope.
 
 Who sees which actual: HR, executives, admin and auditors all; a manager the people and the
-departments of their own subtree, plus company, customer and project figures; an employee their
-own actuals and the company's. The rows behind a value are shown to whoever may see the value,
-except that the rows of company, customer and project figures (everyone's records) are for the
-roles that see everything.
+departments of their own subtree (with those departments' slices by customer), plus company,
+customer, segment and project figures; an employee their own actuals and the company's. The rows behind a value are shown to whoever may see the value,
+except that the rows of company, customer, segment and project figures (everyone's records) are
+for the roles that see everything.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from northstar.security import scope
 from northstar.security.models import Role
 from northstar.security.principal import ALL_SCOPE_ROLES, Principal
 
-SHARED_KINDS = ("company", "customer", "project")
+SHARED_KINDS = ("company", "customer", "project", "segment")
+#: figures of a department subtree: the department's own, and its slices by customer
+DEPARTMENT_KINDS = ("department", "dept_customer")
 MAX_PAGE_SIZE = 500
 
 
@@ -45,7 +47,7 @@ def actual_filter(principal: Principal) -> ColumnElement[bool]:
     mine = (MetricActual.scope_kind == "person") & MetricActual.employee_id.in_(people)
     if principal.role is Role.manager:
         own = select(Employee.department_id).where(Employee.id == principal.employee_id)
-        departments = (MetricActual.scope_kind == "department") & MetricActual.department_id.in_(
+        departments = MetricActual.scope_kind.in_(DEPARTMENT_KINDS) & MetricActual.department_id.in_(
             scope.department_subtree(own, "actual_dept_tree")
         )
         return or_(mine, departments, MetricActual.scope_kind.in_(SHARED_KINDS))

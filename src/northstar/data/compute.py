@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from northstar import audit
 from northstar.config import Settings
+from northstar.customers.models import Customer, Segment
 from northstar.data.models import ComputeRun, DataSource, MetricActual, MetricBinding
 from northstar.data.registry import DATA_ROLES, current_snapshots, snapshot_paths
 from northstar.data.specs import require_spec
@@ -38,16 +39,23 @@ from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIn
 from northstar.security.principal import Principal
 from northstar.strategy.models import ObjectiveIndicator
 
-#: scope kind → the spec dimension that slices it (company: none)
-SCOPE_DIMENSION = {
-    "person": "owner",
-    "department": "department",
-    "company": None,
-    "customer": "customer",
-    "project": "project",
+#: scope kind → the spec dimensions that slice it (company: none)
+SCOPE_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "person": ("owner",),
+    "department": ("department",),
+    "company": (),
+    "customer": ("customer",),
+    "project": ("project",),
+    # a segment is a group of customers: the rows of all its customers count towards it
+    "segment": ("customer",),
+    # a department subtree among one customer's rows: how that customer sees the department
+    "dept_customer": ("department", "customer"),
 }
-#: scope kinds computed for every binding whose sources declare the dimension, not per assignment
-SLICE_KINDS = ("customer", "project")
+#: kinds computed for every value the data holds rather than per assignment: a slice the data
+#: does not offer is not an assignment left uncovered, so they never record gaps
+SLICE_KINDS = ("customer", "project", "segment", "dept_customer")
+#: the order of a run's steps
+KINDS = ("person", "department", "company", *SLICE_KINDS)
 
 Progress = Callable[[str, int, int], None]
 
@@ -89,11 +97,13 @@ def plan_assignments(db: Session) -> Plan:
     )
     for card_id, employee_id, number in people:
         add("person", card_id, Owner("person", number, employee_id=employee_id))
+    # a pool's observed indicators are watched too (the department dashboard shows them), so
+    # they are computed like the core set
     departments: list[Any] = list(
         db.execute(
             select(KpiCandidate.card_id, Department.id, Department.code)
             .join(Department, Department.id == KpiCandidate.department_id)
-            .where(KpiCandidate.card_id.in_(cards), KpiCandidate.core.is_(True))
+            .where(KpiCandidate.card_id.in_(cards))
         )
     )
     departments += db.execute(
@@ -173,7 +183,7 @@ def compute_actuals(
     db.add(run)
     db.flush()
     gaps: list[dict[str, Any]] = []
-    kinds = [k for k in ("person", "department", "company") if plan.owners.get(k)] + list(SLICE_KINDS)
+    kinds = [k for k in KINDS if k in SLICE_KINDS or plan.owners.get(k)]
     total = 2 + len(kinds)
     report("sources", 0, total)
 
@@ -204,62 +214,54 @@ def compute_actuals(
     tree = subtrees(db)
     for step, kind in enumerate(kinds, start=2):
         report(kind, step, total)
-        dimension = SCOPE_DIMENSION[kind]
-        # slices (customers, projects) are every value the data holds, for every bound card
-        wanted = {card: set[Owner]() for card in plan.metric_of} if kind in SLICE_KINDS else plan.owners[kind]
+        dimensions = SCOPE_DIMENSIONS[kind]
+        wanted = _wanted(db, plan, kind)
         metrics: dict[str, list[int]] = defaultdict(list)  # metric → cards
-        for card, owners in wanted.items():
+        for card in wanted:
             metric = plan.metric_of[card]
             unread = readable(metric)
-            declares = dimension is None or all(
-                dimension in spec.sources[s].dimensions for s in spec.metric_sources(metric)
+            declares = all(
+                d in spec.sources[s].dimensions for s in spec.metric_sources(metric) for d in dimensions
             )
             if unread is None and declares:
                 metrics[metric].append(card)
                 continue
             if kind in SLICE_KINDS:
-                continue  # a slice the data does not offer is not an assignment left uncovered
-            for owner in owners:
+                continue
+            for assigned in plan.owners[kind].get(card, ()):
                 gaps.append(
                     {
                         "card": plan.card_code[card],
                         "metric": metric,
                         "scope_kind": kind,
-                        "scope_key": owner.key,
+                        "scope_key": assigned.key,
                         "reason": "not_loaded" if unread else "no_dimension",
-                        "detail": unread or dimension,
+                        "detail": unread or ", ".join(dimensions),
                     }
                 )
         if not metrics:
             continue
+        groups = _groups(db, kind, wanted, tree)
+        if kind == "segment" and not groups["customer"]:
+            continue  # no customer belongs to a segment
         request = MetricRequest(
             metrics=sorted(metrics),
-            dimensions=[dimension] if dimension else [],
+            dimensions=list(dimensions),
             grain=grain,
             start=start,
             end=end,
-            groups=(
-                {"department": {o.key: tree.get(o.key, [o.key]) for os in wanted.values() for o in os}}
-                if kind == "department"
-                else {}
-            ),
+            groups=groups,
         )
         for result in _results(con, spec, request, gaps, plan, kind):
             metric = result["metric"]
-            key = "" if dimension is None else result[dimension]
             for card in metrics[metric]:
-                if kind in SLICE_KINDS:
-                    if key is None or result["value"] is None:
-                        continue  # a slice is kept only where the data gives it a value
-                    owner = Owner(kind, str(key))
-                else:
-                    owner_of = {o.key: o for o in wanted[card]}
-                    found = owner_of.get("" if key is None else str(key))
-                    if found is None:
-                        continue  # a slice nobody holds this card for
-                    owner = found
+                owner = _owner(kind, result, wanted[card])
+                if owner is None:
+                    continue  # a slice nobody holds this card for
+                if result["value"] is None and owner not in plan.owners.get(kind, {}).get(card, ()):
+                    continue  # a slice is kept only where the data gives it a value
                 rows.append(
-                    _actual_row(spec, run, grain, card, metric, owner, result, dimension, tree, loaded)
+                    _actual_row(spec, run, grain, card, metric, owner, result, dimensions, groups, loaded)
                 )
     report("store", total - 1, total)
     cards = list(plan.metric_of)
@@ -319,6 +321,61 @@ def _results(
     return out
 
 
+def _wanted(db: Session, plan: Plan, kind: str) -> dict[int, set[Owner]]:
+    """Card → the owners a kind computes it for; empty for kinds sliced by every value in the data.
+
+    Department figures go beyond the pools' assignments for the enterprise scorecard's cards:
+    every department's subtree gets one, so that an enterprise indicator can be sliced by
+    department (S7.2). Those extra owners are slices, never gaps."""
+    if kind in ("customer", "project", "segment"):
+        return {card: set() for card in plan.metric_of}
+    if kind == "dept_customer":
+        return dict(plan.owners.get("department", {}))
+    wanted = {card: set(owners) for card, owners in plan.owners.get(kind, {}).items()}
+    if kind == "department" and plan.owners.get("company"):
+        everyone = {
+            Owner("department", code, department_id=i)
+            for i, code in db.execute(select(Department.id, Department.code))
+        }
+        for card in plan.owners["company"]:
+            wanted.setdefault(card, set()).update(everyone)
+    return wanted
+
+
+def _groups(
+    db: Session, kind: str, wanted: dict[int, set[Owner]], tree: dict[str, list[str]]
+) -> dict[str, dict[str, list[str]]]:
+    """The request's groups: department subtrees, or the customers of each segment."""
+    if kind in ("department", "dept_customer"):
+        return {"department": {o.key: tree.get(o.key, [o.key]) for os in wanted.values() for o in os}}
+    if kind == "segment":
+        members: dict[str, list[str]] = defaultdict(list)
+        for segment, customer in db.execute(
+            select(Segment.code, Customer.code)
+            .join(Segment, Segment.id == Customer.segment_id)
+            .order_by(Customer.code)
+        ):
+            members[segment].append(customer)
+        return {"customer": dict(members)}
+    return {}
+
+
+def _owner(kind: str, result: dict[str, Any], owners: set[Owner]) -> Owner | None:
+    """Whose figure one result row is, or None when nobody holds the card for that slice."""
+    if kind in ("customer", "project", "segment"):
+        key = result[SCOPE_DIMENSIONS[kind][0]]
+        return None if key is None else Owner(kind, str(key))
+    if kind == "dept_customer":
+        department, customer = result["department"], result["customer"]
+        found = next((o for o in owners if o.key == department), None)
+        if found is None or customer is None:
+            return None
+        return Owner(kind, f"{department}/{customer}", department_id=found.department_id)
+    dimensions = SCOPE_DIMENSIONS[kind]
+    key = "" if not dimensions or result[dimensions[0]] is None else str(result[dimensions[0]])
+    return next((o for o in owners if o.key == key), None)
+
+
 def _actual_row(
     spec: MetricSpec,
     run: ComputeRun,
@@ -327,16 +384,15 @@ def _actual_row(
     metric: str,
     owner: Owner,
     result: dict[str, Any],
-    dimension: str | None,
-    tree: dict[str, list[str]],
+    dimensions: tuple[str, ...],
+    groups: dict[str, dict[str, list[str]]],
     loaded: dict[str, int],
 ) -> dict[str, Any]:
-    if dimension is None:
-        slice_: dict[str, Any] = {}
-    elif owner.kind == "department":
-        slice_ = {dimension: tree.get(owner.key, [owner.key])}
-    else:
-        slice_ = {dimension: owner.key}
+    # the slice's row filter: a group's members where the dimension is grouped, else the value
+    slice_: dict[str, Any] = {}
+    for d in dimensions:
+        value = result[d]
+        slice_[d] = groups[d].get(value, [value]) if d in groups else value
     return {
         "card_id": card,
         "metric": metric,

@@ -140,7 +140,9 @@ class MetricActual(Base):
 
     ``scope_kind``: person (key = employee number), department (key = department code; the
     value covers its whole subtree), company (key ""), customer or project (key = the code in
-    the data).
+    the data), segment (key = segment code; the rows of its customers) and dept_customer (key
+    = "department code/customer code": a department subtree's figure among one customer's rows,
+    how that customer sees the department).
     """
 
     __tablename__ = "metric_actual"
@@ -153,7 +155,7 @@ class MetricActual(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("indicator_card.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(120))
-    scope_kind: Mapped[str] = mapped_column(String(12))
+    scope_kind: Mapped[str] = mapped_column(String(20))
     scope_key: Mapped[str] = mapped_column(String(120), default="")
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int | None] = mapped_column(
