@@ -129,95 +129,63 @@ def compile_request(con: ibis.BaseBackend, spec: MetricSpec, request: MetricRequ
 
 
 def compute(con: ibis.BaseBackend, spec: MetricSpec, request: MetricRequest) -> pa.Table:
-    """Execute the request; rows of dimensions…, period_start, metric, value, numerator, denominator."""
+    """Execute the request; rows of dimensions…, period_start, metric, value, numerator, denominator.
+
+    The rows come metric by metric, in the order the metrics were asked, and within a metric in
+    the order of the keys (dimensions…, period_start).
+    """
     compiler = _Compiler(con, spec, request)
     # simple and derived metrics have no numerator or denominator: their columns of nulls are
     # made here rather than carried through the query
-    wide = compiler.wide(null_parts=False).to_pyarrow()
     keys = [*request.dimensions, "period_start"]
-    # Each wide row becomes one long row per metric, the metrics in the order asked and the rows
-    # in the order of the keys: what a stable sort of the long table by the keys gives. The long
-    # columns are built with numpy in buffers of Arrow's pool, not by concatenating the wide
-    # columns and gathering them through index arrays: at rows × metrics in the millions, the
-    # memory touched is most of the cost.
-    order = pc.sort_indices(wide.select(keys), sort_keys=[(k, "ascending") for k in keys]).to_numpy()
-    m = len(request.metrics)
-    index_type = np.int32 if len(order) * m < 2**31 else np.int64
-    each_row = pa.array(np.repeat(order.astype(index_type), m))
-    prefixes = [compiler.metric_columns[name] for name in request.metrics]
-    present = set(wide.column_names)
+    wide = compiler.wide(null_parts=False).to_pyarrow()
+    return _long(wide, keys, [(name, compiler.metric_columns[name]) for name in request.metrics])
 
-    def parts(suffix: str) -> list[pa.ChunkedArray | None]:
-        return [wide[f"{p}_{suffix}"] if f"{p}_{suffix}" in present else None for p in prefixes]
 
+def _long(wide: pa.Table, keys: list[str], metrics: list[tuple[str, str]]) -> pa.Table:
+    """The wide table (keys, then ``<prefix>_value``/``_num``/``_den`` per metric) made long.
+
+    Nothing is copied but the sort of the wide table by its keys: each long column is a chunked
+    array holding, metric after metric, the wide table's own column (the key columns repeat the
+    same buffers for every metric). Interleaving the metrics row by row would copy rows ×
+    metrics cells of every column, which at millions of rows costs as much as a good part of the
+    query; the metric names are a dictionary column for the same reason, an index of one or two
+    bytes per row instead of the name's text. ``to_pylist`` gives the same rows either way.
+    """
+    order = pc.sort_indices(wide.select(keys), sort_keys=[(k, "ascending") for k in keys])
+    if not np.array_equal(order.to_numpy(), np.arange(len(order))):
+        wide = wide.take(order)
+    n, present = wide.num_rows, set(wide.column_names)
+    nulls = pa.nulls(n, pa.float64())
+    index_type = pa.int8() if len(metrics) < 2**7 else pa.int16() if len(metrics) < 2**15 else pa.int32()
+    names = pa.array([name for name, _ in metrics], pa.string())
+
+    def repeated(column: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pa.chunked_array(column.chunks * len(metrics), column.type)
+
+    def side_by_side(suffix: str) -> pa.ChunkedArray:
+        chunks: list[pa.Array] = []
+        for _, prefix in metrics:
+            column = f"{prefix}_{suffix}"
+            chunks += wide[column].chunks if column in present else [nulls]
+        return pa.chunked_array(chunks, pa.float64())
+
+    metric = pa.chunked_array(
+        [
+            pa.DictionaryArray.from_arrays(pa.array(np.full(n, k, index_type.to_pandas_dtype())), names)
+            for k in range(len(metrics))
+        ],
+        pa.dictionary(index_type, pa.string()),
+    )
     return pa.table(
         {
-            **{k: wide[k].take(each_row) for k in keys},
-            "metric": _repeated(request.metrics, len(order)),
-            "value": _side_by_side(parts("value"), order),
-            "numerator": _side_by_side(parts("num"), order),
-            "denominator": _side_by_side(parts("den"), order),
+            **{key: repeated(wide[key]) for key in keys},
+            "metric": metric,
+            "value": side_by_side("value"),
+            "numerator": side_by_side("num"),
+            "denominator": side_by_side("den"),
         }
     )
-
-
-def _side_by_side(columns: list[pa.ChunkedArray | None], order: np.ndarray) -> pa.Array:
-    """Row i × m + k holds row ``order[i]`` of ``columns[k]``; None stands for a column of nulls.
-
-    The columns are float64: the compiler casts every value, numerator and denominator to it.
-    """
-    n, m = len(order), len(columns)
-    # gathered column by column (each small enough for the cache), then turned in one pass:
-    # writing straight into every m-th cell would touch each cache line once per column
-    _, gathered = _allocate(m * n, np.float64)
-    by_column = gathered.reshape(m, n)
-    known = np.zeros((m, n), dtype=np.bool_)
-    for k, column in enumerate(columns):
-        if column is None:
-            by_column[k] = 0
-        else:
-            by_column[k] = column.to_numpy()[order]
-            known[k] = column.is_valid().to_numpy()[order]
-    data, values = _allocate(n * m, np.float64)
-    values.reshape(n, m)[:] = by_column.T
-    valid = np.ascontiguousarray(known.T)
-    nulls = n * m - int(np.count_nonzero(valid))
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-    return pa.Array.from_buffers(pa.float64(), n * m, [bitmap, data], null_count=nulls)
-
-
-def _repeated(names: list[str], n: int) -> pa.Array | pa.ChunkedArray:
-    """``names`` one after the other, n times over, as strings (chunked past 2 GiB of text)."""
-    encoded = [name.encode() for name in names]
-    block = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    starts = np.cumsum([0, *(len(e) for e in encoded[:-1])], dtype=np.int32)
-    # each chunk's text stays under 2 GiB, so its 32-bit offsets cannot overflow
-    per_chunk = max(1, (2**31 - 1) // max(len(block), 1))
-    chunks = []
-    for first in range(0, n, per_chunk):
-        rows = min(per_chunk, n - first)
-        offsets_buffer, offsets = _allocate(rows * len(names) + 1, np.int32)
-        row_starts = np.arange(rows, dtype=np.int32)[:, None] * np.int32(len(block))
-        np.add(row_starts, starts, out=offsets[:-1].reshape(rows, len(names)))
-        offsets[-1] = rows * len(block)
-        text_buffer, text = _allocate(rows * len(block), np.uint8)
-        text.reshape(rows, len(block))[:] = block
-        chunks.append(
-            pa.Array.from_buffers(pa.string(), rows * len(names), [None, offsets_buffer, text_buffer])
-        )
-    if len(chunks) == 1:
-        return chunks[0]
-    return pa.chunked_array(chunks, pa.string())
-
-
-def _allocate(count: int, dtype: type[np.generic]) -> tuple[pa.Buffer, np.ndarray]:
-    """A buffer from Arrow's memory pool, and a writable array over it.
-
-    The result's memory then belongs to Arrow, which accounts for it and reuses it for the next
-    request, rather than to numpy's allocator, which returns large blocks to the system at once.
-    """
-    buffer = pa.allocate_buffer(count * np.dtype(dtype).itemsize)
-    return buffer, np.frombuffer(buffer, dtype=dtype, count=count)
 
 
 class _Compiler:
