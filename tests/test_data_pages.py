@@ -16,7 +16,7 @@ from northstar.config import Settings
 from tests import test_data_sources as arranged
 from tests.conftest import login
 from tests.factories import PASSWORD
-from tests.test_data_sources import SPEC, TICKETS, _setup
+from tests.test_data_sources import SPEC, THIRD_CLOSER, TICKETS, _setup
 
 #: the organisation of test_data_sources with tickets.csv in the data directory, admin signed in
 world = arranged.world
@@ -463,8 +463,10 @@ def test_the_rows_behind_a_value_are_paged_by_twenty_five(
 
 @pytest.mark.req("S7.3")
 def test_an_employee_sees_their_own_rows_not_a_colleagues_value_and_a_message_instead_of_company_rows(
-    world: dict[str, str], client: TestClient, app: Any
+    world: dict[str, str], client: TestClient, app: Any, settings: Settings
 ) -> None:
+    # three people close tickets in January, so the employee may see the company's January figure
+    (settings.data_dir / "tickets.csv").write_bytes((TICKETS + THIRD_CLOSER).encode("gbk"))
     _setup(client, world)
     colleague = _actual_id(client, scope_key="E003", period_start="2026-01-01")
     own = _actual_id(client, scope_key="E004", period_start="2026-01-01")
@@ -473,7 +475,12 @@ def test_an_employee_sees_their_own_rows_not_a_colleagues_value_and_a_message_in
         login(emp, "emp", PASSWORD)
         listed = emp.get("/data/actuals?card=fcr")
         assert listed.status_code == 200
-        assert {a["data-scope"] for a, _ in found(listed.text, "actual")} == {"person:E004", "company:"}
+        # February's company figure rests on two people (E003 and E004): not shown to E004
+        assert {(a["data-scope"], a.get("data-period")) for a, _ in found(listed.text, "actual")} == {
+            ("person:E004", "2026-01-01"),
+            ("person:E004", "2026-02-01"),
+            ("company:", "2026-01-01"),
+        }
         assert 'href="/data"' not in listed.text.split('data-testid="data-tabs"', 1)[1].split("</ul>", 1)[0]
         hidden = emp.get(f"/data/actuals/{colleague}")
         assert hidden.status_code == 404 and "There is no actual" in visible(hidden.text)
@@ -485,7 +492,8 @@ def test_an_employee_sees_their_own_rows_not_a_colleagues_value_and_a_message_in
         assert texts(shared.text, "rows-denied") == [
             "The rows behind company, customer and project figures are shown to HR, executives and auditors."
         ]
-        assert texts(shared.text, "value") == ["66.67%"] and not texts(shared.text, "row")
+        # closed in January: tickets 1, 2, 3 and 7, first-contact 1, 3 and 7
+        assert texts(shared.text, "value") == ["75%"] and not texts(shared.text, "row")
         # the filter in words is still shown: it reveals no one's records
         assert len(texts(shared.text, "conditions")) == 2
 

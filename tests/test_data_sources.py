@@ -46,6 +46,9 @@ TICKETS = """id,opened_at,dept,owner,customer,project,subject,contacts,status
 6,2026-02-14 12:00:00,OPS,E003,C2,P2,退货申请,3,closed
 """
 
+#: E006 closes a ticket in January too, so that three people make January's company figure
+THIRD_CLOSER = "7,2026-01-28 09:00:00,FIN,E006,C3,P2,对账差异复核,1,closed\n"
+
 TICKETS_SOURCE: dict[str, Any] = {
     "code": "tickets",
     "name": "CRM 工单",
@@ -569,24 +572,43 @@ def test_pushed_surveys_compute_nps_and_recomputing_replaces_the_values(
 
 
 @pytest.mark.req("S7.3")
-def test_an_employee_sees_their_own_actuals_and_the_company_figure_but_no_colleague_and_no_company_rows(
-    world: dict[str, str], client: TestClient, app: Any
+def test_an_employee_sees_own_figures_and_aggregates_of_three_people_or_more_but_no_colleague_and_no_rows(
+    world: dict[str, str], client: TestClient, app: Any, settings: Settings
 ) -> None:
+    # January's company figure rests on three people (E003, E004, E006), February's on two
+    (settings.data_dir / "tickets.csv").write_bytes((TICKETS + THIRD_CLOSER).encode("gbk"))
     _setup(client, world)
     every = client.get("/api/v1/data/actuals", params={"card": "fcr", "size": 500}).json()["items"]
-    theirs = next(a for a in every if a["scope_key"] == "E003")
-    company = next(a for a in every if a["scope_kind"] == "company")
+    by_key = {(a["scope_kind"], a["scope_key"], a["period_start"]): a for a in every}
+    assert by_key[("company", "", "2026-01-01")]["people"] == 3
+    assert by_key[("company", "", "2026-02-01")]["people"] == 2
+    assert by_key[("department", "OPS-A", "2026-01-01")]["people"] == 1
+    assert by_key[("customer", "C1", "2026-01-01")]["people"] == 2
+    assert by_key[("person", "E004", "2026-01-01")]["people"] == 1
+    theirs = by_key[("person", "E003", "2026-01-01")]
+    january, february = by_key[("company", "", "2026-01-01")], by_key[("company", "", "2026-02-01")]
     with TestClient(app) as emp:
-        login(emp, "emp", PASSWORD)
-        seen = {(k, key) for k, key, _ in _actuals(emp, card="fcr")}
-        assert seen == {("person", "E004"), ("company", "")}
+        login(emp, "emp", PASSWORD)  # E004 of OPS-A
+        seen = set(_actuals(emp, card="fcr"))
+        # not February's company figure (E003 and E004: with their own, E004 would read E003's),
+        # not OPS-A's (E004 alone)
+        assert seen == {
+            ("person", "E004", "2026-01-01"),
+            ("person", "E004", "2026-02-01"),
+            ("company", "", "2026-01-01"),
+        }
         assert emp.get(f"/api/v1/data/actuals/{theirs['id']}").status_code == 404
         assert emp.get(f"/api/v1/data/actuals/{theirs['id']}/rows").status_code == 404
-        assert emp.get(f"/api/v1/data/actuals/{company['id']}/rows").status_code == 403
+        assert emp.get(f"/api/v1/data/actuals/{february['id']}").status_code == 404
+        rows = emp.get(f"/api/v1/data/actuals/{january['id']}/rows")
+        assert rows.status_code == 403 and "HR, executives and auditors" in rows.json()["error"]["message"]
     with TestClient(app) as mgr:
-        login(mgr, "mgr", PASSWORD)
-        kinds = {k for k, _, _ in _actuals(mgr, card="fcr")}
-        assert kinds == {"person", "department", "dept_customer", "company", "customer", "project"}
+        login(mgr, "mgr", PASSWORD)  # head of OPS: OPS and OPS-A are theirs, people and figures
+        seen = set(_actuals(mgr, card="fcr"))
+        assert {k for k, _, _ in seen} == {"person", "department", "dept_customer", "company"}
+        assert ("department", "OPS-A", "2026-01-01") in seen
+        # every customer and project slice rests on one or two people, some outside OPS
+        assert ("customer", "C1", "2026-01-01") not in seen and ("company", "", "2026-02-01") not in seen
         assert mgr.get(f"/api/v1/data/actuals/{theirs['id']}/rows").status_code == 200
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from northstar.cycles import service as cycles
@@ -186,12 +187,13 @@ class UnitSheet:
         return self.department.name if self.department else ""
 
 
-def _unit(
+def unit_sheet(
     department: Department | None,
     weighted: list[tuple[IndicatorCard, Decimal]],
     figures: dict[int, MetricActual],
     grades: GradeTable,
 ) -> UnitSheet:
+    """Score a department's or the enterprise's weighted cards on their computed figures."""
     lines = []
     items = []
     for card, weight in weighted:
@@ -219,71 +221,113 @@ def _unit(
         return UnitSheet(department, lines, None, exc)
 
 
-def department_sheets(db: Session, cycle: Cycle) -> list[UnitSheet]:
-    """Every department with a weighted core set in its KPI pool, scored on its subtree's figures
-    for the cycle's period (only departments in the cycle's coverage)."""
-    grain = GRAIN[cycle.kind.value]
-    covered: set[int] | None = None
-    if cycle.department_id is not None:
-        covered = cycles._subtree_ids(db, cycle.department_id)
-    core = db.scalars(
-        select(KpiCandidate).where(
-            KpiCandidate.core.is_(True), KpiCandidate.card_id.is_not(None), KpiCandidate.weight.is_not(None)
-        )
-    ).all()
-    by_dept: dict[int, list[tuple[IndicatorCard, Decimal]]] = {}
+def core_sets(
+    db: Session, department_ids: Iterable[int] | None = None
+) -> dict[int, list[tuple[IndicatorCard, Decimal]]]:
+    """Department id → its pool's weighted core set (card, weight), for the given departments or all."""
+    q = select(KpiCandidate).where(
+        KpiCandidate.core.is_(True), KpiCandidate.card_id.is_not(None), KpiCandidate.weight.is_not(None)
+    )
+    if department_ids is not None:
+        q = q.where(KpiCandidate.department_id.in_(list(department_ids)))
+    core = db.scalars(q).all()
     card_ids = {c.card_id for c in core if c.card_id is not None}
     cards = {
         c.id: c for c in db.scalars(select(IndicatorCard).where(IndicatorCard.id.in_(card_ids))).unique()
     }
+    out: dict[int, list[tuple[IndicatorCard, Decimal]]] = {}
     for c in core:
-        if covered is not None and c.department_id not in covered:
-            continue
         assert c.card_id is not None and c.weight is not None
-        by_dept.setdefault(c.department_id, []).append((cards[c.card_id], c.weight))
+        out.setdefault(c.department_id, []).append((cards[c.card_id], c.weight))
+    return out
+
+
+def department_sheets_for(
+    db: Session,
+    *,
+    grain: str,
+    start: date,
+    grades: GradeTable,
+    department_ids: Iterable[int] | None = None,
+    visible: ColumnElement[bool] | None = None,
+) -> list[UnitSheet]:
+    """Every department (of ``department_ids``, or all) with a weighted core set in its KPI pool,
+    scored on its subtree's figures for the period; ``visible`` limits the figures read (a
+    viewer's scope), a figure outside it counting as missing."""
+    by_dept = core_sets(db, department_ids)
     figures: dict[int, dict[int, MetricActual]] = {}
-    for m in db.scalars(
-        select(MetricActual).where(
-            MetricActual.scope_kind == "department",
-            MetricActual.grain == grain,
-            MetricActual.period_start == cycle.start,
-            MetricActual.department_id.in_(list(by_dept)),
-        )
-    ).unique():
+    q = select(MetricActual).where(
+        MetricActual.scope_kind == "department",
+        MetricActual.grain == grain,
+        MetricActual.period_start == start,
+        MetricActual.department_id.in_(list(by_dept)),
+    )
+    if visible is not None:
+        q = q.where(visible)
+    for m in db.scalars(q).unique():
         assert m.department_id is not None
         figures.setdefault(m.department_id, {})[m.card_id] = m
     depts = {d.id: d for d in db.scalars(select(Department).where(Department.id.in_(list(by_dept))))}
-    grades = cycles.grades_of(cycle)
     out = [
-        _unit(depts[dept_id], weighted, figures.get(dept_id, {}), grades)
+        unit_sheet(depts[dept_id], weighted, figures.get(dept_id, {}), grades)
         for dept_id, weighted in by_dept.items()
     ]
     return sorted(out, key=lambda u: u.code)
 
 
-def enterprise_sheet(db: Session, cycle: Cycle) -> UnitSheet | None:
-    """The enterprise scorecard (the weighted indicators of the strategy's objectives) for the
-    cycle's period; None for a pilot cycle or when no indicator carries a weight."""
-    if cycle.department_id is not None:
-        return None
-    grain = GRAIN[cycle.kind.value]
-    weighted = [
+def department_sheets(db: Session, cycle: Cycle) -> list[UnitSheet]:
+    """Every department with a weighted core set in its KPI pool, scored on its subtree's figures
+    for the cycle's period (only departments in the cycle's coverage)."""
+    covered = None if cycle.department_id is None else cycles._subtree_ids(db, cycle.department_id)
+    return department_sheets_for(
+        db,
+        grain=GRAIN[cycle.kind.value],
+        start=cycle.start,
+        grades=cycles.grades_of(cycle),
+        department_ids=covered,
+    )
+
+
+def enterprise_weights(db: Session) -> list[tuple[IndicatorCard, Decimal]]:
+    """The weighted indicators of the strategy's objectives (card, weight)."""
+    return [
         (oi.card, oi.weight)
         for oi in db.scalars(
             select(ObjectiveIndicator).where(ObjectiveIndicator.weight.is_not(None))
         ).unique()
         if oi.weight is not None
     ]
+
+
+def enterprise_sheet_for(
+    db: Session,
+    *,
+    grain: str,
+    start: date,
+    grades: GradeTable,
+    visible: ColumnElement[bool] | None = None,
+) -> UnitSheet | None:
+    """The enterprise scorecard (the weighted indicators of the strategy's objectives) scored on
+    the company's figures for the period; None when no indicator carries a weight."""
+    weighted = enterprise_weights(db)
     if not weighted:
         return None
-    figures = {
-        m.card_id: m
-        for m in db.scalars(
-            select(MetricActual).where(
-                MetricActual.scope_kind == "company",
-                MetricActual.grain == grain,
-                MetricActual.period_start == cycle.start,
-            )
-        ).unique()
-    }
-    return _unit(None, weighted, figures, cycles.grades_of(cycle))
+    q = select(MetricActual).where(
+        MetricActual.scope_kind == "company",
+        MetricActual.grain == grain,
+        MetricActual.period_start == start,
+    )
+    if visible is not None:
+        q = q.where(visible)
+    figures = {m.card_id: m for m in db.scalars(q).unique()}
+    return unit_sheet(None, weighted, figures, grades)
+
+
+def enterprise_sheet(db: Session, cycle: Cycle) -> UnitSheet | None:
+    """The enterprise scorecard for the cycle's period; None for a pilot cycle or when no
+    indicator carries a weight."""
+    if cycle.department_id is not None:
+        return None
+    return enterprise_sheet_for(
+        db, grain=GRAIN[cycle.kind.value], start=cycle.start, grades=cycles.grades_of(cycle)
+    )

@@ -2,7 +2,10 @@
 
 Who sees which actual: HR, executives, admin and auditors all; a manager the people and the
 departments of their own subtree (with those departments' slices by customer), plus company,
-customer, segment and project figures; an employee their own actuals and the company's. The rows behind a value are shown to whoever may see the value,
+customer, segment and project figures; an employee their own actuals, their own department's
+and the company's. An aggregate over people the viewer may not see one by one (the company's
+figure for an employee, a customer's for a manager) is shown only when at least ``MIN_GROUP``
+people's rows make it, so that nobody reads a colleague's figure through an aggregate of one. The rows behind a value are shown to whoever may see the value,
 except that the rows of company, customer, segment and project figures (everyone's records) are
 for the roles that see everything.
 """
@@ -34,6 +37,8 @@ from northstar.security.principal import ALL_SCOPE_ROLES, Principal
 SHARED_KINDS = ("company", "customer", "project", "segment")
 #: figures of a department subtree: the department's own, and its slices by customer
 DEPARTMENT_KINDS = ("department", "dept_customer")
+#: the fewest people an aggregate must rest on to be shown to someone who may not see each of them
+MIN_GROUP = 3
 MAX_PAGE_SIZE = 500
 
 
@@ -45,13 +50,21 @@ def actual_filter(principal: Principal) -> ColumnElement[bool]:
         return false()
     people = select(Employee.id).where(scope.employee_filter(principal))
     mine = (MetricActual.scope_kind == "person") & MetricActual.employee_id.in_(people)
+    own = select(Employee.department_id).where(Employee.id == principal.employee_id)
+    # an aggregate over people one may not see each of is shown only when enough people make it,
+    # so that no colleague's figure shows through an aggregate of one (or two)
+    grouped = MetricActual.people >= MIN_GROUP
     if principal.role is Role.manager:
-        own = select(Employee.department_id).where(Employee.id == principal.employee_id)
         departments = MetricActual.scope_kind.in_(DEPARTMENT_KINDS) & MetricActual.department_id.in_(
             scope.department_subtree(own, "actual_dept_tree")
         )
-        return or_(mine, departments, MetricActual.scope_kind.in_(SHARED_KINDS))
-    return or_(mine, MetricActual.scope_kind == "company")
+        return or_(mine, departments, MetricActual.scope_kind.in_(SHARED_KINDS) & grouped)
+    # an employee: their own figures, their department's and the company's
+    return or_(
+        mine,
+        (MetricActual.scope_kind == "company") & grouped,
+        MetricActual.scope_kind.in_(DEPARTMENT_KINDS) & MetricActual.department_id.in_(own) & grouped,
+    )
 
 
 scope.register(MetricActual, actual_filter)
@@ -154,6 +167,12 @@ def drill_rows(
         raise Forbidden(
             N_(
                 "The rows behind company, customer and project figures are shown to HR, executives and auditors."
+            )
+        )
+    if actual.scope_kind in DEPARTMENT_KINDS and principal.role is Role.employee:
+        raise Forbidden(
+            N_(
+                "The rows behind a department's figure are its members' records: they are shown to the department's managers, HR, executives and auditors."
             )
         )
     if not 0 <= part < len(actual.row_filter):

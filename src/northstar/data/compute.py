@@ -32,6 +32,7 @@ from northstar.errors import N_, ValidationFailed
 from northstar.metrics.compiler import MetricRequest, compute, periods
 from northstar.metrics.engines import connect, load_parquet
 from northstar.metrics.lineage import row_filters
+from northstar.metrics.people import people, tally, with_people
 from northstar.metrics.spec import Grain, MetricSpec
 from northstar.org.models import Department, Employee
 from northstar.pools.models import KpiCandidate
@@ -212,6 +213,8 @@ def compute_actuals(
 
     rows: list[dict[str, Any]] = []
     tree = subtrees(db)
+    # beside each metric, how many people its rows come from (the scope rules' "aggregate of one")
+    counted_spec, counts_of = with_people(spec, set(plan.metric_of.values()))
     for step, kind in enumerate(kinds, start=2):
         report(kind, step, total)
         dimensions = SCOPE_DIMENSIONS[kind]
@@ -252,8 +255,22 @@ def compute_actuals(
             end=end,
             groups=groups,
         )
-        for result in _results(con, spec, request, gaps, plan, kind):
+        results = _results(con, spec, request, gaps, plan, kind)
+        # how many people each slice rests on: the rows counted by owner, then owners counted
+        # (a person's figure rests on that person: no count needed)
+        counts = [] if kind == "person" else sorted({c for m in metrics for c in counts_of.get(m) or []})
+        found: dict[tuple[Any, ...], int] = {}
+        if counts:
+            by_owner = request.model_copy(update={"metrics": counts, "dimensions": [*dimensions, "owner"]})
+            found = tally(compute(con, counted_spec, by_owner), dimensions)
+        for result in results:
             metric = result["metric"]
+            slice_key = (*(result[d] for d in dimensions), result["period_start"])
+            names = counts_of.get(metric)
+            if kind == "person":
+                result["people"] = 1 if result["value"] is not None else 0
+            else:
+                result["people"] = people(None if names is None else [found.get((*slice_key, n)) for n in names])
             for card in metrics[metric]:
                 owner = _owner(kind, result, wanted[card])
                 if owner is None:
@@ -293,7 +310,7 @@ def compute_actuals(
 
 def _results(
     con: Any, spec: MetricSpec, request: MetricRequest, gaps: list[dict[str, Any]], plan: Plan, kind: str
-) -> Iterable[dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """The rows of one request; when it fails, each metric alone, so one bad metric costs only itself."""
     try:
         return compute(con, spec, request).to_pylist()
@@ -405,6 +422,7 @@ def _actual_row(
         "value": _decimal(result["value"]),
         "numerator": _decimal(result["numerator"]),
         "denominator": _decimal(result["denominator"]),
+        "people": result["people"],
         "run_id": run.id,
         "spec_hash": run.spec_hash,
         "snapshots": {s: loaded[s] for s in sorted(spec.metric_sources(metric))},

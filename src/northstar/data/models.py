@@ -166,6 +166,10 @@ class MetricActual(Base):
     value: Mapped[Decimal | None] = mapped_column(Dec())
     numerator: Mapped[Decimal | None] = mapped_column(Dec())
     denominator: Mapped[Decimal | None] = mapped_column(Dec())
+    #: how many people (distinct owners) the value's rows come from, at least; None when the data
+    #: names no owner. Scope rules show an aggregate of fewer than three people to nobody who may
+    #: not see each of them (``northstar.metrics.people``)
+    people: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[int] = mapped_column(ForeignKey("compute_run.id", ondelete="CASCADE"), index=True)
     spec_hash: Mapped[str] = mapped_column(String(64))
     #: source code → snapshot id

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from babel.dates import format_skeleton
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -37,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 
 #: who sees the sources, the metric spec, the runs and the data quality; employees see their actuals
 VIEW_ROLES = (Role.admin, Role.hr, Role.executive, Role.auditor, Role.manager)
-SCOPE_KINDS = ("person", "department", "company", "customer", "project")
+SCOPE_KINDS = ("person", "department", "company", "customer", "segment", "project", "dept_customer")
 ACTUALS_PAGE_SIZE = 50
 ROWS_PAGE_SIZE = 25
 PUSH_PATH = "/api/v1/data/sources/{code}/batches"
@@ -57,14 +56,6 @@ def _can_change(principal: Principal) -> bool:
     return principal.role in DATA_ROLES
 
 
-def period_text(t: Translator, grain: str, start: date) -> str:
-    """A period by its grain: "Jan 2026", "Q1 2026", "2026", or the week's first day."""
-    skeleton = {"month": "yMMM", "quarter": "yQQQ", "year": "y"}.get(grain)
-    if skeleton is None:
-        return t.gettext(N_("week of {day}"), day=t.date(start))
-    return format_skeleton(skeleton, start, locale=t.babel_locale)
-
-
 def scope_text(t: Translator, actual: MetricActual) -> str:
     """Whose figure it is, beside its kind: a person's or a department's name, a customer or project
     code; nothing more for the company."""
@@ -72,6 +63,9 @@ def scope_text(t: Translator, actual: MetricActual) -> str:
         return f"{actual.employee.name} ({actual.scope_key})"
     if actual.scope_kind == "department" and actual.department is not None:
         return f"{actual.department.label(t.locale)} ({actual.scope_key})"
+    if actual.scope_kind == "dept_customer" and actual.department is not None:
+        customer = actual.scope_key.partition("/")[2]
+        return f"{actual.department.label(t.locale)} · {customer}"
     return actual.scope_key
 
 
@@ -380,7 +374,7 @@ def actuals_page(
                 {
                     "actual": a,
                     "scope": scope_text(t, a),
-                    "period": period_text(t, a.grain, a.period_start),
+                    "period": t.period(a.grain, a.period_start),
                     "value": t.figure(a.value, _unit_of(units, a)),
                 }
                 for a in items
@@ -526,7 +520,7 @@ def actual_page(
             "lineage": lineage,
             "run": lineage.run,
             "scope": scope_text(t, actual),
-            "period": period_text(t, actual.grain, actual.period_start),
+            "period": t.period(actual.grain, actual.period_start),
             "value": t.figure(actual.value, unit),
             "numerator": t.number(actual.numerator) if actual.numerator is not None else "—",
             "denominator": t.number(actual.denominator) if actual.denominator is not None else "—",

@@ -297,6 +297,8 @@ class ActualOut(BaseModel):
     value: Decimal | None
     numerator: Decimal | None
     denominator: Decimal | None
+    #: how many people's rows the value comes from, at least (None: the data names no owner)
+    people: int | None
     spec_hash: str
     snapshots: dict[str, int]
     run: int
@@ -314,6 +316,7 @@ def actual_out(a: MetricActual) -> ActualOut:
         value=a.value,
         numerator=a.numerator,
         denominator=a.denominator,
+        people=a.people,
         spec_hash=a.spec_hash,
         snapshots=a.snapshots,
         run=a.run_id,

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, format_skeleton, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
-from northstar.errors import Label, Named
+from northstar.errors import N_, Label, Named
 from northstar.web.labels import CARD_WORDS
 
 SUPPORTED = ("zh_CN", "en")
@@ -125,6 +125,13 @@ class Translator:
         if unit == "percent":
             return f"{text}%"
         return f"{text} {self.gettext(CARD_WORDS.get(unit, unit))}" if unit else text
+
+    def period(self, grain: str, start: date) -> str:
+        """A period by its grain: "Jan 2026" / "2026年1月", "Q1 2026", "2026", or the week's first day."""
+        skeleton = {"month": "yMMM", "quarter": "yQQQ", "year": "y"}.get(grain)
+        if skeleton is None:
+            return self.gettext(N_("week of {day}"), day=self.date(start))
+        return format_skeleton(skeleton, start, locale=self.babel_locale)
 
     def percent(self, value: float | Decimal | None, digits: int = 1) -> str:
         if value is None:

@@ -357,6 +357,8 @@ DATA_WORDS = {
     "company": N_("company"),
     "customer": N_("customer"),
     "project": N_("project"),
+    "segment": N_("customer segment"),
+    "dept_customer": N_("department for a customer"),
     # grains
     "week": N_("weekly"),
     "month": N_("monthly"),
