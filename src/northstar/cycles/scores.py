@@ -30,6 +30,7 @@ from northstar.org.models import Department
 from northstar.pools.models import KpiCandidate
 from northstar.scoring import Item, RollupResult, ScoringError, parse_rule, roll_up
 from northstar.scoring.rules import ADJUSTMENT_KINDS, GradeTable, MissingPolicy
+from northstar.scoring.steps import described
 from northstar.strategy.models import ObjectiveIndicator
 
 
@@ -117,7 +118,7 @@ def _sheets(
             items.append(
                 Item(
                     code=a.card.code,
-                    label=a.card.name,
+                    label=described(a.card.name_en, a.card.name),
                     rule=parse_rule(tg.merged(rule or {}, a.targets or {})),
                     actual=value,
                     weight=None if kind in ADJUSTMENT_KINDS else a.weight,
@@ -206,7 +207,7 @@ def unit_sheet(
         items.append(
             Item(
                 code=card.code,
-                label=card.name,
+                label=described(card.name_en, card.name),
                 rule=parse_rule(card.rule),
                 actual=value,
                 weight=None if kind in ADJUSTMENT_KINDS else weight,
