@@ -54,6 +54,7 @@ from northstar.scoring.rules import RubricRule
 from northstar.security.models import Role
 from northstar.security.principal import Principal
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
+from northstar.web.figures import ANCHOR_WORDS, anchors_text, number_text, value_text
 from northstar.web.forms import error_context, form_action, percent_field
 from northstar.web.i18n import Translator
 from northstar.web.templating import render
@@ -90,16 +91,6 @@ APPEAL_STATE_WORDS = {
     AppealState.dismissed: N_("dismissed"),
 }
 CHANGE_WORDS = {"weight": N_("weight"), "targets": N_("targets"), "card": N_("card version")}
-ANCHOR_WORDS = {
-    "threshold": N_("threshold"),
-    "target": N_("target"),
-    "stretch": N_("stretch"),
-    "low": N_("low"),
-    "high": N_("high"),
-    "tolerance": N_("tolerance"),
-    "lower": N_("from"),
-    "upper": N_("below"),
-}
 #: what a redirect after a successful post says on the next page (``?done=<key>``)
 NOTICES = {
     "created": N_("Cycle {cycle} is created in draft: check its settings, then open planning."),
@@ -188,40 +179,6 @@ def _date_field(raw: str, field: str, problems: list[Problem]) -> date | None:
         return None
 
 
-def number_text(t: Translator, value: Decimal | None) -> str:
-    """A score or a weight for the locale, at most two decimals."""
-    return "—" if value is None else t.number(round(value, 2))
-
-
-def value_text(t: Translator, raw: str | None, unit: str | None, kind: str = "") -> str:
-    """An actual as people read it: a number for the locale with its unit, yes/no in words, a
-    rubric level as its code."""
-    if raw is None or raw == "":
-        return "—"
-    if kind == "yes_no":
-        return t.gettext("yes") if raw.strip().lower() in ("yes", "是", "1", "true") else t.gettext("no")
-    try:
-        return t.figure(Decimal(raw), unit)
-    except InvalidOperation:
-        return raw
-
-
-def anchors_text(t: Translator, anchors: Mapping[str, Any]) -> str:
-    """The numbers a cycle's targets set, in words: "threshold 60 · target 45 · stretch 30"."""
-    if "bands" in anchors:
-        parts = []
-        for band in anchors["bands"]:
-            lower, upper = band.get("lower"), band.get("upper")
-            if lower is None:
-                parts.append(f"< {upper}")
-            elif upper is None:
-                parts.append(f"≥ {lower}")
-            else:
-                parts.append(f"{lower}–{upper}")
-        return " | ".join(parts)
-    return " · ".join(f"{t.gettext(ANCHOR_WORDS.get(k, k))} {v}" for k, v in anchors.items() if v is not None)
-
-
 def _can(principal: Principal, cycle: Cycle, action: Action) -> bool:
     return not principal.read_only and guards.allowed(cycle.state, action, principal.role)
 
@@ -233,18 +190,6 @@ def _coverage(t: Translator, cycle: Cycle) -> str:
 
 
 # --- the cycles ------------------------------------------------------------------------------
-
-
-def _due_url(due: cycle_progress.Due, principal: Principal, number: str | None) -> str:
-    """Where a due step is done."""
-    base = f"/cycles/{due.cycle.code}"
-    if due.step in ("self_review", "confirm") and number:
-        return f"{base}/people/{number}"
-    if due.step == "publish":
-        return f"{base}/calibration"
-    if due.step == "decide_appeal":
-        return f"{base}/appeals"
-    return f"{base}#progress"
 
 
 def _cycles_page(
@@ -273,7 +218,7 @@ def _cycles_page(
             "kind_names": cycles.KIND_NAMES,
             "state_names": guards.STATE_NAMES,
             "kinds": list(CycleKind),
-            "due": [(d, _due_url(d, principal, me.number if me else None)) for d in due],
+            "due": [(d, cycle_progress.due_url(d, me.number if me else None)) for d in due],
             "steps": cycle_progress.STEPS,
             "reminders": cycle_progress.reminders_for(db, principal),
             "may_create": may_create,

@@ -327,3 +327,15 @@ def mark_read(db: Session, principal: Principal, reminder_id: int) -> CycleRemin
         r.read_at = utcnow()
         db.flush()
     return r
+
+
+def due_url(due: Due, number: str | None) -> str:
+    """Where a due step is done (``number``: the person's own page for their own steps)."""
+    base = f"/cycles/{due.cycle.code}"
+    if due.step in ("self_review", "confirm") and number:
+        return f"{base}/people/{number}"
+    if due.step == "publish":
+        return f"{base}/calibration"
+    if due.step == "decide_appeal":
+        return f"{base}/appeals"
+    return f"{base}#progress"

@@ -231,6 +231,8 @@ def create_app(
     from northstar.security import routes as security_routes
     from northstar.strategy import pages as strategy_pages
     from northstar.strategy import routes as strategy_routes
+    from northstar.dashboards import pages as dashboards_pages
+    from northstar.dashboards import routes as dashboards_routes
     from northstar.web import pages as web_pages
     from northstar.workspace import pages as workspace_pages
     from northstar.workspace import routes as workspace_routes
@@ -249,6 +251,7 @@ def create_app(
         workspace_routes,
         data_routes,
         cycles_routes,
+        dashboards_routes,
     ):
         app.include_router(api.router, prefix="/api/v1")
     app.include_router(web_pages.api_router, prefix="/api/v1")
@@ -266,6 +269,7 @@ def create_app(
         workspace_pages,
         data_pages,
         cycles_pages,
+        dashboards_pages,
     ):
         app.include_router(pages.router)
     app.include_router(web_pages.router)

@@ -28,6 +28,7 @@ _DOMAINS = (
     "workspace",
     "data",
     "cycles",
+    "dashboards",
 )
 
 
@@ -55,6 +56,7 @@ def _nav(principal: Any, t: Any) -> list[dict[str, Any]]:
         return []
     items: list[dict[str, Any]] = [
         {"href": "/", "label": t.gettext("Home"), "key": "home"},
+        {"href": "/dashboards", "label": t.gettext("Dashboards"), "key": "dashboards"},
         {"href": "/org/departments", "label": t.gettext("Organisation"), "key": "org"},
         {"href": "/org/employees", "label": t.gettext("People"), "key": "people"},
         {"href": "/value", "label": t.gettext("Customer value"), "key": "value"},
