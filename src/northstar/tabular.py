@@ -268,7 +268,7 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
     book.remove(book.worksheets[0])
     for title, headers, rows in sheets:
         ws = book.create_sheet(title=title[:31])
-        ws.append(list(headers))
+        ws.append([safe_cell(h) for h in headers])
         for row in rows:
             ws.append([safe_cell(v) for v in row])
         for idx, header in enumerate(headers, start=1):

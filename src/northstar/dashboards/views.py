@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -56,12 +56,21 @@ STATUS_WORDS = {
 #: the map's layers bottom up, as the strategy map draws them
 MAP_LAYERS = ("learning", "process", "customer", "financial")
 BY_WORDS = {
-    "customer": N_("customer"),
-    "segment": N_("customer segment"),
-    "project": N_("project"),
-    "department": N_("department"),
-    "owner": N_("owner"),
-    "period": N_("period"),
+    "customer": N_("By customer"),
+    "segment": N_("By customer segment"),
+    "project": N_("By project"),
+    "department": N_("By department"),
+    "owner": N_("By person responsible"),
+    "period": N_("By period"),
+}
+#: the first column's heading of each slicing
+BY_HEADINGS = {
+    "customer": N_("Customer"),
+    "segment": N_("Customer segment"),
+    "project": N_("Project"),
+    "department": N_("Department"),
+    "owner": N_("Person"),
+    "period": N_("Period"),
 }
 #: who sees the data-quality panel: those who see the Data page
 QUALITY_ROLES = (Role.admin, Role.hr, Role.executive, Role.auditor, Role.manager)
@@ -565,8 +574,11 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
             status = "no_data"
         else:
             status = Figure(line.card, line.actual, score).status
+        # a value taken from data opens its lineage; one entered by hand is the cycle's record
         value = Cell(
-            value_text(t, line.value, line.card.unit, kind), line.value, href=lineage_href(line.actual)
+            value_text(t, line.value, line.card.unit, kind),
+            _number_or_text(line.value),
+            href=lineage_href(line.actual) if line.origin == "computed" else None,
         )
         if line.held:
             value = Cell(
@@ -718,13 +730,12 @@ def slices_view(t: Translator, sl: IndicatorSlices, today: date) -> Dashboard:
             name = t.period(sl.period.grain, date.fromisoformat(row.key))
         detail = "" if row.detail is None else (row.detail[1] if t.locale.startswith("zh") else row.detail[0])
         rows.append(Row([Cell(name, row.key), Cell(detail or "—"), *figure_cells(t, row.figure)]))
-    by_word = t.gettext(BY_WORDS[sl.by])
     view.tables.append(
         Table(
             "slices",
-            t.gettext("By {by}", by=by_word),
+            t.gettext(BY_WORDS[sl.by]),
             [
-                by_word.capitalize() if not t.locale.startswith("zh") else by_word,
+                t.gettext(BY_HEADINGS[sl.by]),
                 t.gettext("Detail"),
                 t.gettext("Actual"),
                 t.gettext("Targets"),
@@ -750,6 +761,13 @@ def slices_view(t: Translator, sl: IndicatorSlices, today: date) -> Dashboard:
     view.extra["choices"] = [(key, t.gettext(BY_WORDS[key])) for key in BY]
     view.extra["metric"] = sl.metric
     return view
+
+
+def _number_or_text(raw: str | None) -> Decimal | str | None:
+    try:
+        return Decimal(raw) if raw else None
+    except InvalidOperation:
+        return raw
 
 
 def _target_number(card: IndicatorCard) -> float | None:

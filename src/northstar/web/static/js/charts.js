@@ -58,7 +58,7 @@
                    lineStyle: { color: "#1982c4" }, itemStyle: { color: "#1982c4" } };
     if (data.target !== null && data.target !== undefined) {
       series.markLine = { symbol: "none", lineStyle: { type: "dashed", color: "#2a9d8f" },
-                          label: { formatter: (words.target || "") + " " + data.target }, data: [{ yAxis: data.target }] };
+                          label: { position: "insideEndTop", formatter: (words.target || "") + " " + data.target }, data: [{ yAxis: data.target }] };
     }
     chart.setOption({
       grid: { left: 8, right: 48, top: 24, bottom: 8, containLabel: true },
