@@ -155,7 +155,9 @@ def test_an_enterprise_number_leads_down_to_the_source_rows_it_counted(client, d
         page_no += 1
     assert len(rows) == int(stored.denominator) == found["total"]
     assert sum(1 for r in rows if r["csat_score"] >= 4) == int(stored.numerator)
-    assert stored.value == pytest.approx(Decimal(stored.numerator) * 100 / Decimal(len(rows)), abs=Decimal("0.01"))
+    assert stored.value == pytest.approx(
+        Decimal(stored.numerator) * 100 / Decimal(len(rows)), abs=Decimal("0.01")
+    )
     assert all(str(r[time_column])[:7] in ("2026-06", "2026-07", "2026-08", "2026-09") for r in rows)
     page = client.get(href, headers=EN)
     assert page.status_code == 200 and "Q3 2026" in page.text
@@ -286,7 +288,10 @@ def test_an_indicator_sliced_by_customer_segment_owner_and_period_best_first(cli
     period = client.get("/api/v1/dashboards/enterprise?period=2026-13", headers=EN)
     assert period.status_code == 422 and "2026-Q3" in period.json()["error"]["message"]
     later = client.get("/api/v1/dashboards/enterprise?period=2031-Q1", headers=EN)
-    assert later.status_code == 422 and "nothing has been computed for 2031-Q1" in later.json()["error"]["message"]
+    assert (
+        later.status_code == 422
+        and "nothing has been computed for 2031-Q1" in later.json()["error"]["message"]
+    )
     # in Chinese, the same refusal
     zh = client.get("/api/v1/dashboards/enterprise?period=2026-13", headers={"Accept-Language": "zh-CN"})
     assert "期间" in zh.json()["error"]["message"] or "不是有效期间" in zh.json()["error"]["message"]

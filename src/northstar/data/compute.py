@@ -270,7 +270,9 @@ def compute_actuals(
             if kind == "person":
                 result["people"] = 1 if result["value"] is not None else 0
             else:
-                result["people"] = people(None if names is None else [found.get((*slice_key, n)) for n in names])
+                result["people"] = people(
+                    None if names is None else [found.get((*slice_key, n)) for n in names]
+                )
             for card in metrics[metric]:
                 owner = _owner(kind, result, wanted[card])
                 if owner is None:

@@ -212,6 +212,8 @@ def create_app(
     from northstar.customers import routes as customers_routes
     from northstar.cycles import pages as cycles_pages
     from northstar.cycles import routes as cycles_routes
+    from northstar.dashboards import pages as dashboards_pages
+    from northstar.dashboards import routes as dashboards_routes
     from northstar.data import pages as data_pages
     from northstar.data import routes as data_routes
     from northstar.indicators import pages as indicators_pages
@@ -231,8 +233,6 @@ def create_app(
     from northstar.security import routes as security_routes
     from northstar.strategy import pages as strategy_pages
     from northstar.strategy import routes as strategy_routes
-    from northstar.dashboards import pages as dashboards_pages
-    from northstar.dashboards import routes as dashboards_routes
     from northstar.web import pages as web_pages
     from northstar.workspace import pages as workspace_pages
     from northstar.workspace import routes as workspace_routes
