@@ -372,7 +372,7 @@ def _quality_tables(t: Translator, report: QualityReport) -> list[Table]:
         Table(
             "coverage",
             t.gettext("Coverage of the latest run"),
-            [t.gettext("Scope"), t.gettext("Assignments"), t.gettext("Computed"), t.gettext("Share")],
+            [t.gettext("Scope"), t.gettext("Assignments"), t.gettext("Computed"), t.gettext("Share computed")],
             coverage_rows,
         ),
     ]
