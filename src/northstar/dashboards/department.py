@@ -23,7 +23,7 @@ from northstar.cycles import scores as cycle_scores
 from northstar.cycles import service as cycles
 from northstar.cycles.models import Cycle, CycleParticipant, CycleState
 from northstar.cycles.scores import UnitSheet
-from northstar.dashboards.figures import Figure, TrendPoint, figures, scored, trends
+from northstar.dashboards.figures import Figure, TrendPoint, by_card, figures, scored, trends
 from northstar.dashboards.periods import Period
 from northstar.errors import N_, Forbidden, NotFound
 from northstar.indicators.models import IndicatorCard
@@ -206,18 +206,9 @@ def department_dashboard(
         ).unique()
     )
     card_ids = {c.card_id for c in candidates if c.card_id is not None}
-    mine = {
-        a.card_id: a
-        for a in figures(
-            db,
-            visible,
-            scope_kind="department",
-            grain=period.grain,
-            start=period.start,
-            card_ids=card_ids,
-            scope_key=department.code,
-        )
-    }
+    mine = by_card(
+        db, visible, scope_kind="department", period=period, card_ids=card_ids, scope_key=department.code
+    )
     trend = trends(
         db, visible, scope_kind="department", card_ids=card_ids, until=period.end, scope_key=department.code
     )
@@ -319,24 +310,10 @@ def _shared(
     codes = {s.indicator_code for s in held if s.indicator_code}
     cards = {c.code: c for c in db.scalars(select(IndicatorCard).where(IndicatorCard.code.in_(codes)))}
     card_ids = [c.id for c in cards.values()]
-    company = {
-        a.card_id: a
-        for a in figures(
-            db, visible, scope_kind="company", grain=period.grain, start=period.start, card_ids=card_ids
-        )
-    }
-    own = {
-        a.card_id: a
-        for a in figures(
-            db,
-            visible,
-            scope_kind="department",
-            grain=period.grain,
-            start=period.start,
-            card_ids=card_ids,
-            scope_key=department.code,
-        )
-    }
+    company = by_card(db, visible, scope_kind="company", period=period, card_ids=card_ids)
+    own = by_card(
+        db, visible, scope_kind="department", period=period, card_ids=card_ids, scope_key=department.code
+    )
     out = []
     for s in held:
         card = cards.get(s.indicator_code or "")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from northstar.cycles import scores as cycle_scores
 from northstar.cycles.scores import UnitSheet
-from northstar.dashboards.figures import Figure, TrendPoint, figures, scored, status_of, trends
+from northstar.dashboards.figures import Figure, TrendPoint, by_card, scored, status_of, trends
 from northstar.dashboards.periods import Period
 from northstar.data.quality import QualityReport, quality_report
 from northstar.errors import Named
@@ -138,12 +138,7 @@ def enterprise(
         return EnterpriseDashboard(period, None, [], None, [], quality_report(db) if with_quality else None)
     objectives = design.get_objectives(db, record)
     card_ids = {oi.card_id for o in objectives for oi in o.indicators}
-    actuals = {
-        a.card_id: a
-        for a in figures(
-            db, visible, scope_kind="company", grain=period.grain, start=period.start, card_ids=card_ids
-        )
-    }
+    actuals = by_card(db, visible, scope_kind="company", period=period, card_ids=card_ids)
     cards = {oi.card_id: oi.card for o in objectives for oi in o.indicators}
     found = {card_id: scored(card, actuals.get(card_id)) for card_id, card in cards.items()}
     trend = trends(db, visible, scope_kind="company", card_ids=card_ids, until=period.end)

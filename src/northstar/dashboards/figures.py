@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from northstar.dashboards.periods import Period
 from northstar.data.models import MetricActual
 from northstar.errors import NorthstarError
 from northstar.indicators.models import IndicatorCard
@@ -120,6 +121,32 @@ def figures(
     if employee_id is not None:
         q = q.where(MetricActual.employee_id == employee_id)
     return list(db.scalars(q).unique())
+
+
+def by_card(
+    db: Session,
+    visible: ColumnElement[bool],
+    *,
+    scope_kind: str,
+    period: Period,
+    card_ids: Iterable[int] | None,
+    scope_key: str | None = None,
+    employee_id: int | None = None,
+) -> dict[int, MetricActual]:
+    """Card id → the viewer's visible figure of one scope for ``period``."""
+    return {
+        a.card_id: a
+        for a in figures(
+            db,
+            visible,
+            scope_kind=scope_kind,
+            grain=period.grain,
+            start=period.start,
+            card_ids=card_ids,
+            scope_key=scope_key,
+            employee_id=employee_id,
+        )
+    }
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from northstar.cycles import targets as tg
 from northstar.cycles.models import Cycle, CycleParticipant
 from northstar.cycles.progress import Due
 from northstar.dashboards.department import cycle_of
-from northstar.dashboards.figures import TrendPoint, figures, trends
+from northstar.dashboards.figures import TrendPoint, by_card, trends
 from northstar.dashboards.periods import Period
 from northstar.data.models import MetricActual
 from northstar.errors import N_, NotFound
@@ -106,12 +106,7 @@ def personal_dashboard(
         else None
     )
     due = cycle_progress.due_for(db, principal) if principal.employee_id == employee.id else []
-    mine = {
-        a.card_id: a
-        for a in figures(
-            db, visible, scope_kind="person", grain=period.grain, start=period.start, employee_id=employee.id
-        )
-    }
+    mine = by_card(db, visible, scope_kind="person", period=period, card_ids=None, employee_id=employee.id)
     department = employee.department
     if participant is not None and cycle is not None:
         return _from_cycle(db, visible, employee, period, cycle, participant, mine, department, due)
@@ -131,18 +126,9 @@ def _context(
     )
     peers: dict[int, MetricActual] = {}
     if department_code:
-        peers = {
-            a.card_id: a
-            for a in figures(
-                db,
-                visible,
-                scope_kind="department",
-                grain=period.grain,
-                start=period.start,
-                card_ids=card_ids,
-                scope_key=department_code,
-            )
-        }
+        peers = by_card(
+            db, visible, scope_kind="department", period=period, card_ids=card_ids, scope_key=department_code
+        )
     return trend, peers
 
 

@@ -190,6 +190,11 @@ def figure_cells(t: Translator, figure: Figure) -> list[Cell]:
     ]
 
 
+def figure_columns(t: Translator) -> list[str]:
+    """The headings of ``figure_cells``."""
+    return [t.gettext("Actual"), t.gettext("Targets"), t.gettext("Score"), t.gettext("Status")]
+
+
 def card_cell(t: Translator, card: IndicatorCard, *, bound: bool = True) -> Cell:
     """An indicator's name and code, linked to its slices when it is computed from data."""
     href = f"/dashboards/indicators/{quote(card.code)}" if bound else f"/indicators/{quote(card.code)}"
@@ -277,10 +282,7 @@ def enterprise_view(t: Translator, dash: EnterpriseDashboard, today: date) -> Da
                 t.gettext("Objective score"),
                 t.gettext("Indicator"),
                 t.gettext("Weight"),
-                t.gettext("Actual"),
-                t.gettext("Targets"),
-                t.gettext("Score"),
-                t.gettext("Status"),
+                *figure_columns(t),
             ],
             rows,
             sparks=True,
@@ -372,7 +374,12 @@ def _quality_tables(t: Translator, report: QualityReport) -> list[Table]:
         Table(
             "coverage",
             t.gettext("Coverage of the latest run"),
-            [t.gettext("Scope"), t.gettext("Assignments"), t.gettext("Computed"), t.gettext("Share computed")],
+            [
+                t.gettext("Scope"),
+                t.gettext("Assignments"),
+                t.gettext("Computed"),
+                t.gettext("Share computed"),
+            ],
             coverage_rows,
         ),
     ]
@@ -401,10 +408,7 @@ def _pool_table(t: Translator, key: str, title: str, lines: list[PoolLine]) -> T
             t.gettext("Indicator"),
             t.gettext("Tier"),
             t.gettext("Weight"),
-            t.gettext("Actual"),
-            t.gettext("Targets"),
-            t.gettext("Score"),
-            t.gettext("Status"),
+            *figure_columns(t),
         ],
         rows,
         sparks=True,
@@ -737,10 +741,7 @@ def slices_view(t: Translator, sl: IndicatorSlices, today: date) -> Dashboard:
             [
                 t.gettext(BY_HEADINGS[sl.by]),
                 t.gettext("Detail"),
-                t.gettext("Actual"),
-                t.gettext("Targets"),
-                t.gettext("Score"),
-                t.gettext("Status"),
+                *figure_columns(t),
             ],
             rows,
         )
