@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from northstar.data.models import MetricActual
 from northstar.indicators.models import IndicatorCard
+from northstar.org.models import Employee
 from northstar.scoring import parse_rule
 from northstar.scoring.engine import score
 from northstar.security.models import User
@@ -190,6 +191,14 @@ def test_department_dashboard_pool_customers_children_and_members_within_scope(c
     assert sum(body["charts"]["distribution"]["values"]) == sum(
         1 for r in members["rows"] if r["cells"][3]["value"]
     )
+
+    # the dashboards are a click away: from the home page, and from a person's record to theirs
+    home = client.get("/", headers=EN).text
+    assert 'data-testid="home-dashboards"' in home and 'href="/dashboards/enterprise"' in home
+    member = db.scalar(select(Employee).where(Employee.number == members["rows"][0]["cells"][0]["value"]))
+    record = client.get(f"/org/employees/{member.id}", headers=EN).text
+    assert f'href="/dashboards/people/{member.number}" data-testid="employee-dashboard"' in record
+    assert client.get(f"/api/v1/dashboards/people/{member.number}", headers=EN).status_code == 200
 
     # a manager opens the departments below theirs, not others; an employee only their own
     assert client.get("/api/v1/dashboards/departments/FS", headers=EN).status_code == 200
