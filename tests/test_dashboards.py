@@ -242,6 +242,10 @@ def test_personal_dashboard_shows_my_targets_actuals_arithmetic_and_hides_aggreg
     own = client.get("/api/v1/dashboards/departments/CSC?period=2026-Q3", headers=EN).json()
     assert all(c["href"] != dept["href"] for tb in own["tables"] for r in tb["rows"] for c in r["cells"])
     assert client.get("/api/v1/dashboards/departments/FS", headers=EN).status_code == 403
+    # the journey heatmap links only to the dashboards the employee may open: their own department's
+    heat = _table(client.get("/api/v1/dashboards/journey?period=2026-Q3", headers=EN).json(), "heatmap")
+    links = {c["href"].split("?")[0] for r in heat["rows"] for c in r["cells"] if c["href"]}
+    assert links == {"/dashboards/departments/CSC"}
     assert client.get("/api/v1/dashboards/people/HC0001", headers=EN).status_code == 404
 
     client.cookies.clear()

@@ -103,17 +103,25 @@ class DepartmentDashboard:
     people: int
 
 
+def openable_ids(db: Session, principal: Principal) -> set[int] | None:
+    """The departments whose dashboards ``principal`` may open; None for all of them."""
+    if principal.role in ALL_SCOPE_ROLES:
+        return None
+    own = db.scalar(select(Employee.department_id).where(Employee.id == principal.employee_id))
+    if own is None:
+        return set()
+    if principal.role is Role.manager:
+        return subtree_ids(db, own)
+    return {own} if principal.role is Role.employee else set()
+
+
 def viewable(db: Session, principal: Principal, code: str) -> Department:
     """The department whose dashboard ``principal`` asks for, if they may open it."""
     department = db.scalar(select(Department).where(Department.code == code))
     if department is None:
         raise NotFound(N_("There is no department {code}."), code=code)
-    if principal.role in ALL_SCOPE_ROLES:
-        return department
-    own = db.scalar(select(Employee.department_id).where(Employee.id == principal.employee_id))
-    if principal.role is Role.manager and own is not None and department.id in subtree_ids(db, own):
-        return department
-    if principal.role is Role.employee and own == department.id:
+    allowed = openable_ids(db, principal)
+    if allowed is None or department.id in allowed:
         return department
     raise Forbidden(
         N_(

@@ -415,7 +415,9 @@ def _pool_table(t: Translator, key: str, title: str, lines: list[PoolLine]) -> T
     )
 
 
-def department_view(t: Translator, dash: DepartmentDashboard, today: date) -> Dashboard:
+def department_view(
+    t: Translator, dash: DepartmentDashboard, today: date, openable: set[int] | None = None
+) -> Dashboard:
     name = dash.department.label(t.locale)
     view = _base(t, "department", name, dash.period, today)
     view.headline, view.steps = _sheet_headline(t, dash.sheet)
@@ -497,7 +499,9 @@ def department_view(t: Translator, dash: DepartmentDashboard, today: date) -> Da
                     Cell(
                         f"{sheet.department.label(t.locale)} ({sheet.department.code})",
                         sheet.department.code,
-                        href=f"/dashboards/departments/{quote(sheet.department.code)}?period={dash.period.code}",
+                        href=f"/dashboards/departments/{quote(sheet.department.code)}?period={dash.period.code}"
+                        if openable is None or sheet.department.id in openable
+                        else None,
                     ),
                     score_cell(t, total, _mean_steps(t, sheet.result)),
                     Cell((sheet.result.grade if sheet.result else None) or "—"),
@@ -650,7 +654,8 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
 # --- the journey × department heatmap -------------------------------------------------------------
 
 
-def journey_view(t: Translator, heat: Heatmap, today: date) -> Dashboard:
+def journey_view(t: Translator, heat: Heatmap, today: date, openable: set[int] | None = None) -> Dashboard:
+    """``openable``: the departments whose dashboards a cell may link to (None: all)."""
     view = _base(t, "journey", t.gettext("Journey × department"), heat.period, today)
     stage_of = {s.id: s.label(t.locale) for s in heat.stages}
     departments = [d.label(t.locale) for d in heat.departments]
@@ -683,7 +688,9 @@ def journey_view(t: Translator, heat: Heatmap, today: date) -> Dashboard:
                 Cell(
                     text,
                     cell.mean.total if cell.mean is not None else None,
-                    href=f"/dashboards/departments/{quote(d.code)}?period={heat.period.code}",
+                    href=f"/dashboards/departments/{quote(d.code)}?period={heat.period.code}"
+                    if openable is None or d.id in openable
+                    else None,
                     status="gap" if cell.gap else cell.status,
                     note=f"{role}\n{note}".strip() if role else note,
                 )
@@ -885,7 +892,7 @@ def build_department(
     department = departments.viewable(db, principal, department_code)
     period, offered, computed = _period(db, t, code, today)
     dash = departments.department_dashboard(db, principal, actual_filter(principal), department, period)
-    view = department_view(t, dash, today)
+    view = department_view(t, dash, today, departments.openable_ids(db, principal))
     view.extra["department"] = department
     return _finish(t, view, offered, computed, principal)
 
@@ -905,13 +912,9 @@ def build_journey(
     db: Session, principal: Principal, t: Translator, code: str | None, today: date
 ) -> Dashboard:
     period, offered, computed = _period(db, t, code, today)
-    return _finish(
-        t,
-        journey_view(t, journey.heatmap(db, actual_filter(principal), period), today),
-        offered,
-        computed,
-        principal,
-    )
+    heat = journey.heatmap(db, actual_filter(principal), period)
+    view = journey_view(t, heat, today, departments.openable_ids(db, principal))
+    return _finish(t, view, offered, computed, principal)
 
 
 def build_indicator(

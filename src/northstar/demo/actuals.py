@@ -2,8 +2,8 @@
 
 ``business.generate`` writes the files and the HR database; here they are registered as
 sources, loaded (file and SQL) or pushed over the push path with idempotency keys (surveys),
-the demo metric spec is saved, cards are bound, and the actuals are computed by month and by
-quarter, so that the demo's scorecards show values computed from data with their drill-down.
+the demo metric spec is saved, cards are bound, and the actuals are computed by month, by
+quarter and for the year, so that the demo's scorecards show values computed from data with their drill-down.
 """
 
 from __future__ import annotations
@@ -53,3 +53,5 @@ def load(db: Session, settings: Settings, *, step: Callable[[str], None] | None 
     say("computing actuals")
     compute.compute_actuals(db, p, settings, start=MONTHS[0], end=MONTHS[1], grain="month")
     compute.compute_actuals(db, p, settings, start=QUARTERS[0], end=QUARTERS[1], grain="quarter")
+    # the year so far, as an executive reads it on the dashboards beside the quarter
+    compute.compute_actuals(db, p, settings, start=QUARTERS[0], end=QUARTERS[1], grain="year")
