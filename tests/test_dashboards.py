@@ -104,6 +104,20 @@ def test_enterprise_dashboard_scores_the_scorecard_customer_first_and_every_figu
     mean = sum(w * s for w, s in parts) / sum(w for w, _ in parts)
     assert _number(p2[0]["cells"][2]["text"]) == pytest.approx(mean, abs=Decimal("0.02"))
 
+    # while the total waits for missing figures, the score of what has data, weighted by objective
+    headline = [c["text"] for c in body["headline"]]
+    assert headline[:4] == ["Total score", "—", "Grade", "—"]
+    so_far = _number(headline[headline.index("Score of the indicators with data") + 1])
+    weights: dict[str, Decimal] = {}
+    scores: dict[str, Decimal] = {}
+    for code, rows in by_objective.items():
+        weights[code] = sum((Decimal(str(r["cells"][4]["value"])) for r in rows), Decimal(0))
+        if rows[0]["cells"][2]["text"] != "—":
+            scores[code] = _number(rows[0]["cells"][2]["text"])
+    expected = sum(weights[c] * scores[c] for c in scores) / sum(weights[c] for c in scores)
+    assert so_far == pytest.approx(expected, abs=Decimal("0.05"))
+    assert f"{linked} of {len(card['rows'])} indicators" in headline[-1]
+
     # the strategy map carries each objective's status, and a click goes to its rows
     layers = body["charts"]["map"]["layers"]
     assert [layer["perspective"] for layer in layers] == ["learning", "process", "customer", "financial"]

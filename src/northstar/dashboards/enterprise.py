@@ -91,6 +91,11 @@ class EnterpriseDashboard:
     sheet: UnitSheet | None
     links: list[ObjectiveLink]
     quality: QualityReport | None
+    #: while the total waits for missing figures: the weighted mean of the objectives that have
+    #: data (their weights scaled to 100), and how much of the scorecard it covers
+    so_far: WeightedMean | None = None
+    #: (weighted indicators with a figure, weighted indicators; their weights with a figure, all)
+    coverage: tuple[int, int, Decimal, Decimal] = (0, 0, Decimal(0), Decimal(0))
 
 
 def weighted_mean(parts: list[tuple[Named, Decimal | None, Decimal | None]]) -> WeightedMean | None:
@@ -155,6 +160,24 @@ def enterprise(
     sheet = cycle_scores.enterprise_sheet_for(
         db, grain=period.grain, start=period.start, grades=DEFAULT_GRADES, visible=visible
     )
+    lines = [
+        line
+        for v in views
+        for line in v.lines
+        if line.figure.kind and line.figure.kind not in ADJUSTMENT_KINDS
+    ]
+    with_data = [line for line in lines if line.figure.points is not None]
+    coverage = (
+        len(with_data),
+        len(lines),
+        sum((line.link.weight or Decimal(0) for line in with_data), Decimal(0)),
+        sum((line.link.weight or Decimal(0) for line in lines), Decimal(0)),
+    )
+    so_far = None
+    if (sheet is None or sheet.result is None or sheet.result.total is None) and with_data:
+        so_far = weighted_mean(
+            [(design.named(v.objective), v.weight or None, v.score) for v in views if v.mean is not None]
+        )
     return EnterpriseDashboard(
         period,
         record,
@@ -162,4 +185,6 @@ def enterprise(
         sheet,
         design.get_links(db, record),
         quality_report(db) if with_quality else None,
+        so_far,
+        coverage,
     )

@@ -237,6 +237,27 @@ def _base(t: Translator, kind: str, title: str, period: Period, today: date) -> 
 def enterprise_view(t: Translator, dash: EnterpriseDashboard, today: date) -> Dashboard:
     view = _base(t, "enterprise", t.gettext("Enterprise dashboard"), dash.period, today)
     view.headline, view.steps = _sheet_headline(t, dash.sheet)
+    if dash.so_far is not None and dash.so_far.total is not None:
+        n, m, w, total_weight = dash.coverage
+        view.headline += [
+            Cell(t.gettext("Score of the indicators with data"), None),
+            Cell(
+                number_text(t, dash.so_far.total),
+                dash.so_far.total,
+                status=status_of(dash.so_far.total),
+                note="\n".join(_mean_steps(t, dash.so_far)),
+            ),
+            Cell(
+                t.gettext(
+                    "{n} of {m} indicators, {weight}% of {total}% of the weight",
+                    n=t.number(n),
+                    m=t.number(m),
+                    weight=number_text(t, w),
+                    total=number_text(t, total_weight),
+                ),
+                None,
+            ),
+        ]
     if dash.record is None:
         view.notes.append(t.gettext("There is no strategy record yet: design the balanced scorecard first."))
     perspectives = []
