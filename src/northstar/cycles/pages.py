@@ -54,7 +54,7 @@ from northstar.scoring.rules import RubricRule
 from northstar.security.models import Role
 from northstar.security.principal import Principal
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
-from northstar.web.figures import ANCHOR_WORDS, anchors_text, number_text, value_text
+from northstar.web.figures import ANCHOR_WORDS, ORIGIN_WORDS, anchors_text, number_text, value_text
 from northstar.web.forms import error_context, form_action, percent_field
 from northstar.web.i18n import Translator
 from northstar.web.templating import render
@@ -72,11 +72,6 @@ STEP_WORDS = {
     ReviewStep.self_submitted: N_("self-review submitted"),
     ReviewStep.manager_submitted: N_("manager review submitted"),
     ReviewStep.confirmed: N_("confirmed"),
-}
-ORIGIN_WORDS = {
-    "computed": N_("computed from data"),
-    "manual": N_("entered by hand"),
-    "rating": N_("manager's rating"),
 }
 APPROVAL_WORDS = {
     Approval.none: "",

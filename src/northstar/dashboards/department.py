@@ -115,12 +115,11 @@ def openable_ids(db: Session, principal: Principal) -> set[int] | None:
     return {own} if principal.role is Role.employee else set()
 
 
-def viewable(db: Session, principal: Principal, code: str) -> Department:
-    """The department whose dashboard ``principal`` asks for, if they may open it."""
+def viewable(db: Session, code: str, allowed: set[int] | None) -> Department:
+    """The department whose dashboard is asked for, if it is among ``allowed`` (``openable_ids``)."""
     department = db.scalar(select(Department).where(Department.code == code))
     if department is None:
         raise NotFound(N_("There is no department {code}."), code=code)
-    allowed = openable_ids(db, principal)
     if allowed is None or department.id in allowed:
         return department
     raise Forbidden(

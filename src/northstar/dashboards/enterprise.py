@@ -46,13 +46,25 @@ class IndicatorLine:
     trend: list[TrendPoint]
 
 
+def _weighted(lines: list[IndicatorLine]) -> list[IndicatorLine]:
+    """The lines that enter a mean (adjustment items do not)."""
+    return [line for line in lines if line.figure.kind and line.figure.kind not in ADJUSTMENT_KINDS]
+
+
 @dataclass(frozen=True)
 class ObjectiveView:
     objective: Objective
     lines: list[IndicatorLine]
     mean: WeightedMean | None
-    #: what the objective weighs in its perspective: its weighted indicators' enterprise weights
-    weight: Decimal
+
+    @property
+    def weighted(self) -> list[IndicatorLine]:
+        return _weighted(self.lines)
+
+    @property
+    def weight(self) -> Decimal:
+        """What the objective weighs in its perspective: its weighted indicators' enterprise weights."""
+        return sum((line.link.weight or Decimal(0) for line in self.weighted), Decimal(0))
 
     @property
     def score(self) -> Decimal | None:
@@ -92,10 +104,20 @@ class EnterpriseDashboard:
     links: list[ObjectiveLink]
     quality: QualityReport | None
     #: while the total waits for missing figures: the weighted mean of the objectives that have
-    #: data (their weights scaled to 100), and how much of the scorecard it covers
+    #: data (their weights scaled to 100)
     so_far: WeightedMean | None = None
-    #: (weighted indicators with a figure, weighted indicators; their weights with a figure, all)
-    coverage: tuple[int, int, Decimal, Decimal] = (0, 0, Decimal(0), Decimal(0))
+
+    @property
+    def coverage(self) -> tuple[int, int, Decimal, Decimal]:
+        """Weighted indicators with a figure, all of them; the weights of those with one, of all."""
+        lines = [line for p in self.perspectives for o in p.objectives for line in o.weighted]
+        with_data = [line for line in lines if line.figure.points is not None]
+        return (
+            len(with_data),
+            len(lines),
+            sum((line.link.weight or Decimal(0) for line in with_data), Decimal(0)),
+            sum((line.link.weight or Decimal(0) for line in lines), Decimal(0)),
+        )
 
 
 def weighted_mean(parts: list[tuple[Named, Decimal | None, Decimal | None]]) -> WeightedMean | None:
@@ -114,12 +136,13 @@ def _objective_view(
     obj: Objective, found: dict[int, Figure], trend: dict[int, list[TrendPoint]]
 ) -> ObjectiveView:
     lines = [IndicatorLine(oi, found[oi.card_id], trend.get(oi.card_id, [])) for oi in obj.indicators]
-    weighted = [line for line in lines if line.figure.kind and line.figure.kind not in ADJUSTMENT_KINDS]
     mean = weighted_mean(
-        [(design.card_named(line.figure.card), line.link.weight, line.figure.points) for line in weighted]
+        [
+            (design.card_named(line.figure.card), line.link.weight, line.figure.points)
+            for line in _weighted(lines)
+        ]
     )
-    weight = sum((line.link.weight or Decimal(0) for line in weighted), Decimal(0))
-    return ObjectiveView(obj, lines, mean, weight)
+    return ObjectiveView(obj, lines, mean)
 
 
 def record_for(db: Session, record_id: int | None = None) -> StrategyRecord | None:
@@ -160,21 +183,8 @@ def enterprise(
     sheet = cycle_scores.enterprise_sheet_for(
         db, grain=period.grain, start=period.start, grades=DEFAULT_GRADES, visible=visible
     )
-    lines = [
-        line
-        for v in views
-        for line in v.lines
-        if line.figure.kind and line.figure.kind not in ADJUSTMENT_KINDS
-    ]
-    with_data = [line for line in lines if line.figure.points is not None]
-    coverage = (
-        len(with_data),
-        len(lines),
-        sum((line.link.weight or Decimal(0) for line in with_data), Decimal(0)),
-        sum((line.link.weight or Decimal(0) for line in lines), Decimal(0)),
-    )
     so_far = None
-    if (sheet is None or sheet.result is None or sheet.result.total is None) and with_data:
+    if sheet is None or sheet.result is None or sheet.result.total is None:
         so_far = weighted_mean(
             [(design.named(v.objective), v.weight or None, v.score) for v in views if v.mean is not None]
         )
@@ -186,5 +196,4 @@ def enterprise(
         design.get_links(db, record),
         quality_report(db) if with_quality else None,
         so_far,
-        coverage,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -17,14 +16,13 @@ from northstar.dashboards import views
 from northstar.dashboards.views import Dashboard
 from northstar.data import specs
 from northstar.web.deps import DB, CurrentPrincipal, Tr
+from northstar.web.downloads import attachment
 from northstar.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def _page(request: Request, template: str, view: Dashboard, base: str, **context: Any) -> Response:
+def _page(request: Request, template: str, view: Dashboard, base: str) -> Response:
     def export_url(table: str | None = None) -> str:
         """The xlsx of the page as shown (its period and slicing), all tables or one."""
         query = {k: v for k, v in request.query_params.items() if k != "table"}
@@ -36,7 +34,7 @@ def _page(request: Request, template: str, view: Dashboard, base: str, **context
     return render(
         request,
         template,
-        {"view": view, "base": base, "status_words": views.STATUS_WORDS, "export_url": export_url, **context},
+        {"view": view, "base": base, "status_words": views.STATUS_WORDS, "export_url": export_url},
         active="dashboards",
     )
 
@@ -44,18 +42,11 @@ def _page(request: Request, template: str, view: Dashboard, base: str, **context
 def _export(view: Dashboard, table: str | None, name: str) -> Response:
     """The dashboard's tables (or the one asked for) as an xlsx download."""
     body = views.export_xlsx(view, [table] if table else None)
-    filename = f"northstar-{name}-{view.period.code}.xlsx"
-    return Response(
-        body,
-        media_type=XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-        },
-    )
+    return attachment(body, f"northstar-{name}-{view.period.code}.xlsx")
 
 
 @router.get("/dashboards")
-def hub(request: Request, db: DB, principal: CurrentPrincipal, t: Tr) -> Response:
+def hub(request: Request, db: DB, principal: CurrentPrincipal) -> Response:
     """Where the dashboards start: the company, my department, me, the journey, each indicator."""
     home = departments.home_department(db, principal)
     return render(
@@ -77,12 +68,11 @@ def _serve(
     name: str,
     export: bool,
     table: str | None,
-    **context: Any,
 ) -> Response:
     view = build()
     if export:
         return _export(view, table, name)
-    return _page(request, template, view, base, **context)
+    return _page(request, template, view, base)
 
 
 @router.get("/dashboards/enterprise")

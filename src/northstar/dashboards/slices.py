@@ -114,11 +114,23 @@ def indicator_slices(
         ]
         return IndicatorSlices(card, metric, period, by, rows, company, trend)
     found = figures(db, visible, scope_kind=kind, grain=period.grain, start=period.start, card_ids=[card.id])
-    rows = [SliceRow(a.scope_key, *_names(db, kind, a), scored(card, a)) for a in found]
+    registered = _registered(db, kind, {a.scope_key for a in found})
+    rows = [SliceRow(a.scope_key, *_names(kind, a, registered), scored(card, a)) for a in found]
     return IndicatorSlices(card, metric, period, by, _best_first(card, rows), company, trend)
 
 
-def _names(db: Session, kind: str, actual: MetricActual) -> tuple[tuple[str, str], tuple[str, str] | None]:
+def _registered(db: Session, kind: str, keys: set[str]) -> dict[str, Customer | Segment]:
+    """The customers or segments the slices' keys name, read in one query."""
+    if kind == "customer":
+        return {c.code: c for c in db.scalars(select(Customer).where(Customer.code.in_(keys)))}
+    if kind == "segment":
+        return {s.code: s for s in db.scalars(select(Segment).where(Segment.code.in_(keys)))}
+    return {}
+
+
+def _names(
+    kind: str, actual: MetricActual, registered: dict[str, Customer | Segment]
+) -> tuple[tuple[str, str], tuple[str, str] | None]:
     key = actual.scope_key
     if kind == "person" and actual.employee is not None:
         e: Employee = actual.employee
@@ -127,13 +139,10 @@ def _names(db: Session, kind: str, actual: MetricActual) -> tuple[tuple[str, str
     if kind == "department" and actual.department is not None:
         d: Department = actual.department
         return (d.name_en or d.name, d.name), None
-    if kind == "customer":
-        c = db.scalar(select(Customer).where(Customer.code == key))
-        if c is not None:
-            seg = c.segment
-            return (c.name_en or c.name, c.name), (seg.name_en or seg.name, seg.name) if seg else None
-    if kind == "segment":
-        s = db.scalar(select(Segment).where(Segment.code == key))
-        if s is not None:
-            return (s.name_en or s.name, s.name), None
+    found = registered.get(key)
+    if isinstance(found, Customer):
+        seg = found.segment
+        return (found.name_en or found.name, found.name), (seg.name_en or seg.name, seg.name) if seg else None
+    if found is not None:
+        return (found.name_en or found.name, found.name), None
     return (key, key), None

@@ -10,7 +10,7 @@ the page's ECharts code draws.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +19,6 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from northstar.cycles import progress as cycle_progress
-from northstar.cycles import service as cycles
 from northstar.cycles import targets as tg
 from northstar.cycles.scores import UnitSheet
 from northstar.dashboards import department as departments
@@ -44,7 +43,7 @@ from northstar.security.principal import ALL_SCOPE_ROLES, Principal
 from northstar.strategy.design_check import LAYER_LABELS
 from northstar.strategy.models import Perspective
 from northstar.tabular import write_xlsx
-from northstar.web.figures import anchors_text, number_text, value_text
+from northstar.web.figures import ORIGIN_WORDS, anchors_text, number_text, value_text
 from northstar.web.i18n import Translator
 
 STATUS_WORDS = {
@@ -74,12 +73,6 @@ BY_HEADINGS = {
 }
 #: who sees the data-quality panel: those who see the Data page
 QUALITY_ROLES = (Role.admin, Role.hr, Role.executive, Role.auditor, Role.manager)
-ORIGIN_WORDS = {
-    "computed": N_("computed from data"),
-    "manual": N_("entered by hand"),
-    "rating": N_("rated by the manager"),
-    "": N_("no value yet"),
-}
 
 
 @dataclass(frozen=True)
@@ -214,17 +207,21 @@ def _sheet_headline(t: Translator, sheet: UnitSheet | None) -> tuple[list[Cell],
     if sheet is None or sheet.result is None:
         note = t.gettext(sheet.error.message, **sheet.error.params) if sheet and sheet.error else None
         return [Cell(t.gettext("Total score"), None, note=note), Cell("—", None, status="no_data")], []
-    r = sheet.result
+    cells = _result_headline(t, sheet.result)
+    if sheet.result.status == "incomplete":
+        cells.append(Cell(t.gettext("incomplete: some figures are missing"), None, status="no_data"))
+    return cells, _mean_steps(t, sheet.result)
+
+
+def _result_headline(t: Translator, r: RollupResult) -> list[Cell]:
+    """A scorecard's total (coloured by its status) and grade."""
     status = status_of(r.total) if r.status == "scored" else "no_data"
-    cells = [
+    return [
         Cell(t.gettext("Total score"), None),
         Cell(number_text(t, r.total), r.total, status=status),
         Cell(t.gettext("Grade"), None),
         Cell(r.grade or "—", r.grade),
     ]
-    if r.status == "incomplete":
-        cells.append(Cell(t.gettext("incomplete: some figures are missing"), None, status="no_data"))
-    return cells, _mean_steps(t, r)
 
 
 def _base(t: Translator, kind: str, title: str, period: Period, today: date) -> Dashboard:
@@ -371,9 +368,7 @@ def _quality_tables(t: Translator, report: QualityReport) -> list[Table]:
                 Cell(
                     t.percent(c.share / 100),
                     c.share / 100,
-                    status="on_target"
-                    if c.share >= 100
-                    else ("below_target" if c.share >= 60 else "off_track"),
+                    status=status_of(c.share),
                 ),
             ]
         )
@@ -460,8 +455,7 @@ def department_view(
             if figure is None:
                 cells.append(Cell("—", None, status="no_data"))
             else:
-                value = figure_value_cell(t, figure.actual, card)
-                cells.append(Cell(value.text, value.value, href=value.href, status=figure.status))
+                cells.append(replace(figure_value_cell(t, figure.actual, card), status=figure.status))
         customer_rows.append(Row(cells))
     view.tables.append(
         Table(
@@ -580,13 +574,7 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
     view = _base(t, "personal", f"{e.name} ({e.number})", dash.period, today)
     r = dash.result
     if r is not None:
-        status = status_of(r.total) if r.status == "scored" else "no_data"
-        view.headline = [
-            Cell(t.gettext("Total score"), None),
-            Cell(number_text(t, r.total), r.total, status=status),
-            Cell(t.gettext("Grade"), None),
-            Cell(r.grade or "—", r.grade),
-        ]
+        view.headline = _result_headline(t, r)
         if dash.final_grade:
             view.headline += [Cell(t.gettext("Final grade"), None), Cell(dash.final_grade, dash.final_grade)]
         view.steps = _mean_steps(t, r)
@@ -610,12 +598,7 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
             href=lineage_href(line.actual) if line.origin == "computed" else None,
         )
         if line.held:
-            value = Cell(
-                value.text,
-                value.value,
-                href=value.href,
-                note=t.gettext("waiting for approval: not counted yet"),
-            )
+            value = replace(value, note=t.gettext("waiting for approval: not counted yet"))
         department = (
             figure_value_cell(t, line.department, line.card) if line.department is not None else Cell("—")
         )
@@ -668,7 +651,6 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
     ]
     if dash.cycle is not None:
         view.extra["cycle_href"] = f"/cycles/{quote(dash.cycle.code)}/people/{quote(e.number)}"
-        view.extra["cycle_kind"] = cycles.KIND_NAMES.get(dash.cycle.kind, "")
     return view
 
 
@@ -678,9 +660,8 @@ def personal_view(t: Translator, dash: PersonalDashboard, today: date, *, own: b
 def journey_view(t: Translator, heat: Heatmap, today: date, openable: set[int] | None = None) -> Dashboard:
     """``openable``: the departments whose dashboards a cell may link to (None: all)."""
     view = _base(t, "journey", t.gettext("Journey × department"), heat.period, today)
-    stage_of = {s.id: s.label(t.locale) for s in heat.stages}
     departments = [d.label(t.locale) for d in heat.departments]
-    ys = [f"{stage_of.get(tp.stage_id, '')} · {tp.label(t.locale)}" for tp in heat.rows]
+    ys = [f"{tp.stage.label(t.locale)} · {tp.label(t.locale)}" for tp in heat.rows]
     chart_cells = []
     rows = []
     for y, tp in enumerate(heat.rows):
@@ -774,11 +755,12 @@ def slices_view(t: Translator, sl: IndicatorSlices, today: date) -> Dashboard:
             rows,
         )
     )
+    drawn = [r.cells for r in rows if r.cells[2].value is not None][:30]
     view.charts["bars"] = {
-        "labels": [r.cells[0].text for r in rows if r.cells[2].value is not None][:30],
-        "values": [float(r.cells[2].value) for r in rows if r.cells[2].value is not None][:30],
-        "statuses": [r.cells[5].status for r in rows if r.cells[2].value is not None][:30],
-        "hrefs": [r.cells[2].href for r in rows if r.cells[2].value is not None][:30],
+        "labels": [c[0].text for c in drawn],
+        "values": [float(c[2].value) for c in drawn],
+        "statuses": [c[5].status for c in drawn],
+        "hrefs": [c[2].href for c in drawn],
     }
     view.charts["trend"] = {
         "labels": [t.period("month", p.start) for p in sl.trend],
@@ -865,7 +847,7 @@ def as_json(view: Dashboard) -> dict[str, Any]:
 # --- building a dashboard for a request ------------------------------------------------------------
 
 
-def _period(db: Session, t: Translator, code: str | None, today: date) -> tuple[Period, list[Period], bool]:
+def _period(db: Session, code: str | None, today: date) -> tuple[Period, list[Period], bool]:
     """The period asked for (or the default), the periods offered, and whether any was computed."""
     period, offered = periods.choose(db, code or None)
     if period is None:
@@ -896,7 +878,7 @@ def build_enterprise(
     db: Session, principal: Principal, t: Translator, code: str | None, today: date
 ) -> Dashboard:
     """The enterprise dashboard for the request's period, through the viewer's scope."""
-    period, offered, computed = _period(db, t, code, today)
+    period, offered, computed = _period(db, code, today)
     dash = enterprise.enterprise(
         db,
         actual_filter(principal),
@@ -910,10 +892,11 @@ def build_enterprise(
 def build_department(
     db: Session, principal: Principal, t: Translator, department_code: str, code: str | None, today: date
 ) -> Dashboard:
-    department = departments.viewable(db, principal, department_code)
-    period, offered, computed = _period(db, t, code, today)
+    openable = departments.openable_ids(db, principal)
+    department = departments.viewable(db, department_code, openable)
+    period, offered, computed = _period(db, code, today)
     dash = departments.department_dashboard(db, principal, actual_filter(principal), department, period)
-    view = department_view(t, dash, today, departments.openable_ids(db, principal))
+    view = department_view(t, dash, today, openable)
     view.extra["department"] = department
     return _finish(t, view, offered, computed, principal)
 
@@ -922,7 +905,7 @@ def build_personal(
     db: Session, principal: Principal, t: Translator, number: str | None, code: str | None, today: date
 ) -> Dashboard:
     employee = personal.person(db, principal, number)
-    period, offered, computed = _period(db, t, code, today)
+    period, offered, computed = _period(db, code, today)
     dash = personal.personal_dashboard(db, principal, actual_filter(principal), employee, period)
     view = personal_view(t, dash, today, own=employee.id == principal.employee_id)
     view.extra["employee"] = employee
@@ -932,7 +915,7 @@ def build_personal(
 def build_journey(
     db: Session, principal: Principal, t: Translator, code: str | None, today: date
 ) -> Dashboard:
-    period, offered, computed = _period(db, t, code, today)
+    period, offered, computed = _period(db, code, today)
     heat = journey.heatmap(db, actual_filter(principal), period)
     view = journey_view(t, heat, today, departments.openable_ids(db, principal))
     return _finish(t, view, offered, computed, principal)
@@ -949,6 +932,6 @@ def build_indicator(
             field="by",
         )
     card, metric = slices.bound_card(db, card_code)
-    period, offered, computed = _period(db, t, code, today)
+    period, offered, computed = _period(db, code, today)
     found = slices.indicator_slices(db, actual_filter(principal), card, metric, period, by)
     return _finish(t, slices_view(t, found, today), offered, computed, principal)

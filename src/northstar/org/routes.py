@@ -24,6 +24,7 @@ from northstar.org.schemas import (
 )
 from northstar.tabular import check_size
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
+from northstar.web.downloads import XLSX, attachment
 
 router = APIRouter(tags=["organisation"])
 
@@ -144,10 +145,7 @@ def update_employee(employee_id: int, body: EmployeeUpdate, db: DB, principal: W
     )
 
 
-EXPORT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
+EXPORT_TYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 
 
 def export_response(db: DB, principal: CurrentPrincipal, locale: str, fmt: str, sheet: str) -> Response:
@@ -155,11 +153,7 @@ def export_response(db: DB, principal: CurrentPrincipal, locale: str, fmt: str, 
         content, filename = org_io.export_xlsx(db, principal, locale=locale), "organisation.xlsx"
     else:
         content, filename = org_io.export_csv(db, principal, sheet=sheet, locale=locale), f"{sheet}.csv"
-    return Response(
-        content,
-        media_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return attachment(content, filename, EXPORT_TYPES[fmt])
 
 
 @router.get("/org/export")

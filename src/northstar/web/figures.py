@@ -21,6 +21,14 @@ ANCHOR_WORDS = {
     "upper": N_("below"),
 }
 
+#: where an actual comes from ("": nothing yet)
+ORIGIN_WORDS = {
+    "computed": N_("computed from data"),
+    "manual": N_("entered by hand"),
+    "rating": N_("manager's rating"),
+    "": N_("no value yet"),
+}
+
 
 def number_text(t: Translator, value: Decimal | None) -> str:
     """A score or a weight for the locale, at most two decimals."""

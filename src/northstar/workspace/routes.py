@@ -10,19 +10,13 @@ from fastapi.responses import Response
 from northstar.security.principal import DESIGN_ROLES, Role
 from northstar.tabular import check_size
 from northstar.web.deps import DB, AppSettings, CurrentPrincipal, Tr, Writer
+from northstar.web.downloads import attachment
 from northstar.workspace import design_file, service
 from northstar.workspace.document import json_schema
 from northstar.workspace.parts import select_parts
 
 router = APIRouter(tags=["workspace file"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PartKey = Literal["customers", "strategy", "journey"]
-
-
-def xlsx_response(content: bytes, filename: str) -> Response:
-    return Response(
-        content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
 
 
 @router.get("/workspace/export")
@@ -31,7 +25,7 @@ def export_workspace(
 ) -> Response:
     """The customer value design as one xlsx (or only the named parts), in the shape the import reads."""
     content = service.export_workbook(db, select_parts(part), locale=t.locale)
-    return xlsx_response(content, f"northstar-{'-'.join(part) if part else 'design'}.xlsx")
+    return attachment(content, f"northstar-{'-'.join(part) if part else 'design'}.xlsx")
 
 
 @router.post("/workspace/import", response_model=service.ImportCounts)
@@ -71,11 +65,7 @@ def workspace_schema() -> dict[str, Any]:
 def export_design_file(db: DB, principal: CurrentPrincipal) -> Response:
     """The whole design as one YAML workspace file (organisation referenced by code)."""
     principal.require(*DESIGN_ROLES, Role.auditor)
-    return Response(
-        design_file.export_text(db),
-        media_type=YAML,
-        headers={"Content-Disposition": 'attachment; filename="northstar-workspace.yaml"'},
-    )
+    return attachment(design_file.export_text(db), "northstar-workspace.yaml", YAML)
 
 
 @router.post("/workspace/design/validate")
