@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from northstar.errors import ValidationFailed
-from northstar.metrics.compiler import MetricRequest, compute, periods
+from northstar.metrics.compiler import MetricRequest, compile_request, compute, periods
 from northstar.metrics.engines import connect_duckdb
 from northstar.metrics.lineage import row_filters, source_rows
 from northstar.metrics.spec import MetricSpec, load_spec, spec_json_schema
@@ -159,6 +159,44 @@ def test_counts_sums_averages_extremes_medians_and_percentiles_match_hand_comput
         JAN: [4, 3, 20.0, 5.0, 2.0, 8.0, 5.0, 6.5],
         FEB: [2, 2, 11.0, 5.5, 1.0, 10.0, 5.5, 7.75],
         MAR: [1, 1, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0],
+    }
+    assert got == {(p, n): v for p, vs in expected.items() for n, v in zip(names, vs, strict=True)}
+
+
+@pytest.mark.req("S7.2")
+def test_percentiles_of_one_column_share_one_aggregate_per_filter_with_each_value_its_own(
+    data_dir: Path,
+) -> None:
+    data = spec_with(
+        measures={
+            "hours_p25": {"source": "tickets", "agg": "percentile", "column": "hours", "q": 0.25},
+            "closed_median": {
+                "source": "tickets", "agg": "median", "column": "hours",
+                "where": [{"column": "status", "op": "eq", "value": "closed"}],
+            },
+            "closed_p75": {
+                "source": "tickets", "agg": "percentile", "column": "hours", "q": 0.75,
+                "where": [{"column": "status", "op": "eq", "value": "closed"}],
+            },
+        },
+        metrics={
+            name: {"type": "simple", "measure": name}
+            for name in ["hours_p25", "closed_median", "closed_p75"]
+        },
+    )  # fmt: skip
+    spec = MetricSpec.model_validate(data)
+    names = ["hours_median", "hours_p75", "hours_p25", "closed_median", "closed_p75"]
+    con = connect_duckdb(spec, base_dir=data_dir)
+    request = MetricRequest(metrics=names, start=date(2026, 1, 1), end=date(2026, 4, 1))
+    sql = str(con.compile(compile_request(con, spec, request))).upper()
+    # three percentiles of every ticket's hours in one aggregate, two of closed tickets' in another
+    assert sql.count("QUANTILE_CONT(") == 2
+    got = values(compute(con, spec, request).to_pylist(), "period_start")
+    # January: hours 2, 4, 6, 8 (closed: 2, 4, 8); February: 10, 1 (both closed); March: 3 (open)
+    expected = {
+        JAN: [5.0, 6.5, 3.5, 4.0, 6.0],
+        FEB: [5.5, 7.75, 3.25, 5.5, 7.75],
+        MAR: [3.0, 3.0, 3.0, None, None],
     }
     assert got == {(p, n): v for p, vs in expected.items() for n, v in zip(names, vs, strict=True)}
 

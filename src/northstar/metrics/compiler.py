@@ -7,7 +7,9 @@ The plan (DESIGN.md, "Metrics engine"):
    and the event time is bucketed with one CASE expression, so no backend time-zone function is
    needed.
 2. One grouped aggregation per source, at (dimensions, period), holding every measure that the
-   requested metrics need from it, each with its own filter (``agg(...) FILTER (WHERE ...)``).
+   requested metrics need from it, each with its own filter (``agg(...) FILTER (WHERE ...)``);
+   the percentiles of one column under one filter are one multi-quantile aggregate, so that
+   each group's values are gathered and ordered once for its median, p90 and p95.
 3. The per-source aggregates are outer-joined on (dimensions, period), null-safe.
 4. Metrics are columns of the joined table: ratio = scale × sum(num) / sum(den), null on a zero
    denominator; NPS and CSAT from their counts; derived formulas translated from the checked
@@ -49,6 +51,15 @@ from northstar.metrics.spec import (
 )
 
 RESULT_COLUMNS = ("period_start", "metric", "value", "numerator", "denominator")
+QUANTILE_AGGS = frozenset({"median", "percentile"})
+
+
+def _q(measure: Measure) -> float:
+    """The quantile a median or percentile measure asks for."""
+    if measure.agg == "median":
+        return 0.5
+    assert measure.q is not None
+    return measure.q
 
 
 class MetricRequest(BaseModel):
@@ -386,13 +397,40 @@ class _Compiler:
             for p in self._periods
         ]
         period = ibis.cases(*cases) if len(cases) > 1 else cases[0][1]
-        metrics = {}
+        metrics: dict[str, ir.Value] = {}
+        # percentiles of one column under one filter share one holistic aggregate (one sort of
+        # each group's values instead of one per percentile): median and p90 of handle time
+        quantiles: dict[str, list[tuple[str, Measure, str]]] = {}
         for column, (measure, measure_path) in items.items():
+            if measure.agg in QUANTILE_AGGS:
+                key = measure.model_dump_json(include={"column", "where"})
+                quantiles.setdefault(key, []).append((column, measure, measure_path))
+                continue
             expr = self._measure(rows, schema, measure, measure_path)
             if expr is not None:
                 metrics[column] = expr
+        picks: dict[str, tuple[str, int]] = {}  # output column → (shared aggregate, index)
+        for n, sharing in enumerate(quantiles.values()):
+            first_column, first, first_path = sharing[0]
+            operands = self._operands(rows, schema, first, first_path)
+            if operands is None:
+                continue
+            values, keep = operands
+            assert values is not None  # a median or percentile always names its column
+            if len(sharing) == 1:
+                metrics[first_column] = values.quantile(_q(first), where=keep)
+                continue
+            qs = sorted({_q(m) for _, m, _ in sharing})
+            shared = f"__quantiles_{n}"
+            metrics[shared] = values.quantile(qs, where=keep)
+            picks.update({c: (shared, qs.index(_q(m))) for c, m, _ in sharing})
         by = {dim: rows[column] for dim, column in keys.items()}
-        return rows.group_by(**by, period_start=period).aggregate(**metrics)
+        aggregate = rows.group_by(**by, period_start=period).aggregate(**metrics)
+        if not picks:
+            return aggregate
+        return aggregate.mutate(
+            **{column: aggregate[shared][i] for column, (shared, i) in picks.items()}
+        ).drop(*{shared for shared, _ in picks.values()})
 
     def _bound(self, period: Period, time_type: dt.DataType, *, start: bool) -> ir.Value:
         if time_type.is_date():
@@ -403,7 +441,10 @@ class _Compiler:
             return ibis.literal(instant.replace(tzinfo=UTC), dt.Timestamp(timezone="UTC"))
         return ibis.literal(instant, dt.timestamp)
 
-    def _measure(self, table: ir.Table, schema: Any, measure: Measure, where_path: str) -> ir.Value | None:
+    def _operands(
+        self, table: ir.Table, schema: Any, measure: Measure, where_path: str
+    ) -> tuple[ir.Column | None, ir.BooleanValue | None] | None:
+        """The measure's column (None for a count) and its filter; None when either is wrong."""
         conditions = [
             self._condition(table, schema, flt, f"{where_path}.where[{i}]")
             for i, flt in enumerate(measure.where)
@@ -412,15 +453,12 @@ class _Compiler:
             return None
         where = ibis.and_(*conditions) if conditions else None
         if measure.agg == "count":
-            return table.count(where=where)
+            return None, where
         assert measure.column is not None
         if measure.column not in schema:
             self._unknown_column(f"{where_path}.column", measure.column, schema)
             return None
-        col = table[measure.column]
-        if measure.agg == "count_distinct":
-            return col.nunique(where=where)
-        if measure.agg in {"sum", "avg", "median", "percentile"} and not schema[measure.column].is_numeric():
+        if measure.agg in {"sum", "avg", *QUANTILE_AGGS} and not schema[measure.column].is_numeric():
             self._problem(
                 f"{where_path}.column",
                 N_("{path}: {agg} needs a numeric column, but {column} holds {type}; name a numeric column."),
@@ -429,6 +467,17 @@ class _Compiler:
                 type=str(schema[measure.column]),
             )
             return None
+        return table[measure.column], where
+
+    def _measure(self, table: ir.Table, schema: Any, measure: Measure, where_path: str) -> ir.Value | None:
+        operands = self._operands(table, schema, measure, where_path)
+        if operands is None:
+            return None
+        col, where = operands
+        if col is None:
+            return table.count(where=where)
+        if measure.agg == "count_distinct":
+            return col.nunique(where=where)
         if measure.agg == "sum":
             return col.sum(where=where)
         if measure.agg == "avg":
@@ -437,10 +486,7 @@ class _Compiler:
             return col.min(where=where)
         if measure.agg == "max":
             return col.max(where=where)
-        if measure.agg == "median":
-            return col.quantile(0.5, where=where)
-        assert measure.q is not None
-        return col.quantile(measure.q, where=where)
+        return col.quantile(_q(measure), where=where)
 
     def _condition(self, table: ir.Table, schema: Any, flt: Filter, path: str) -> ir.BooleanValue | None:
         return condition(table, schema, flt, path, self._problem)
