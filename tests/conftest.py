@@ -10,13 +10,16 @@ it). The schema is always built by running the Alembic migrations, never ``creat
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +196,8 @@ def anon_client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
-#: per backend: the demo's logins and every row it stored, taken after its first load
-_demo_snapshots: dict[str, tuple[list[Any], list[tuple[Table, list[dict[str, Any]]]]]] = {}
+#: the demo's logins and every row it stored, taken after its one load of the session
+_demo_snapshot: tuple[list[Any], list[tuple[Table, list[dict[str, Any]]]]] | None = None
 
 
 def _snapshot(engine: Engine) -> list[tuple[Table, list[dict[str, Any]]]]:
@@ -224,32 +227,70 @@ def _restore(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any]]]])
                     )
 
 
+def _shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of this test session that every pytest-xdist worker sees (the workers' own
+    temporary directories are siblings in it); without xdist, the session's own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if _WORKER else base
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` across processes (the other workers wait)."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the demo's business data is generated once per test session."""
-    return tmp_path_factory.mktemp("demo-data")
+    """Where the demo's business data is generated once per test session, for all workers."""
+    directory = _shared_tmp(tmp_path_factory) / "demo-data"
+    directory.mkdir(exist_ok=True)
+    return directory
 
 
 @pytest.fixture
 def demo(
-    session_factory: sessionmaker[Session], db_url: str, settings: Settings, demo_data_dir: Path
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    demo_data_dir: Path,
+    sqlite_template: Path,
 ) -> list[Any]:
-    """The demo company, loaded the way ``northstar demo load`` does it — for real once per backend
-    and test session, then restored row for row (a full load takes about 20 s). Its business data
-    (files and the managed store) is copied into the test's data directory."""
+    """The demo company, loaded the way ``northstar demo load`` does it — for real once per test
+    session, on SQLite, by whichever worker needs it first (a full load takes most of a minute;
+    the other workers wait for it rather than load it again) — then restored row for row from that
+    load's snapshot into each test's database, SQLite or PostgreSQL (timestamps are stored as UTC
+    instants and every value passes through its column's type, so the rows mean the same on both).
+    ``test_demo_and_cli`` loads it for real on PostgreSQL through the command line. Its business
+    data (files and the managed store) is copied into the test's data directory."""
+    global _demo_snapshot
     from northstar.demo import company
 
-    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    engine = session_factory.kw["bind"]
-    generated = demo_data_dir / backend
-    if backend in _demo_snapshots:
-        logins, snapshot = _demo_snapshots[backend]
-        _restore(engine, snapshot)
-    else:
-        demo_settings = settings.model_copy(update={"data_dir": generated})
-        with unit_of_work(session_factory) as s:
-            logins = company.load(s, demo_settings)
-        _demo_snapshots[backend] = (logins, _snapshot(engine))
+    generated = demo_data_dir / "files"
+    if _demo_snapshot is None:
+        stored = demo_data_dir / "snapshot.pickle"
+        with _exclusive(demo_data_dir / "snapshot.lock"):
+            if not stored.exists():
+                scratch = demo_data_dir / "demo.db"
+                shutil.copyfile(sqlite_template, scratch)
+                engine = make_engine(f"sqlite:///{scratch}")
+                demo_settings = settings.model_copy(update={"data_dir": generated})
+                try:
+                    with unit_of_work(make_session_factory(engine)) as s:
+                        logins = company.load(s, demo_settings)
+                    rows = _snapshot(engine)
+                finally:
+                    engine.dispose()
+                # tables by name: a Table would pickle its column defaults, functions of the app
+                stored.write_bytes(pickle.dumps((logins, [(t.name, r) for t, r in rows])))
+            logins, by_name = pickle.loads(stored.read_bytes())
+        _demo_snapshot = (logins, [(Base.metadata.tables[name], r) for name, r in by_name])
+    logins, snapshot = _demo_snapshot
+    _restore(session_factory.kw["bind"], snapshot)
     shutil.copytree(generated, settings.data_dir, dirs_exist_ok=True)
     return logins
 
