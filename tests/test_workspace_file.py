@@ -267,6 +267,21 @@ def test_validate_lists_every_problem_with_its_path_and_stores_nothing(session_f
 
 
 @pytest.mark.req("S6.4")
+def test_a_scorecard_item_naming_a_candidate_the_pool_lacks_is_named_by_its_path(session_factory):
+    # the candidates of all the scorecards are read in one query; each wrong one keeps its path
+    build_small_org(session_factory)
+    data = small_design()
+    data["scorecards"][1]["items"][1]["candidate"] = {"department": "OPS", "indicator": "no_such_kpi"}
+    with unit_of_work(session_factory) as db:
+        with pytest.raises(ValidationFailed) as caught:
+            design_file.validate_text(db, SYSTEM_PRINCIPAL, _text(data))
+        assert design_is_empty(db)
+    found = _fields(caught.value)
+    assert 'no candidate "no_such_kpi"' in found["scorecards[1].items[1].candidate.indicator"]
+    assert not any(k.startswith("scorecards[0]") for k in found)
+
+
+@pytest.mark.req("S6.4")
 def test_a_schema_error_names_the_path_and_a_wrong_file_gets_a_clear_message(session_factory):
     build_small_org(session_factory)
     data = small_design()

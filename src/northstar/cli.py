@@ -14,6 +14,7 @@ from rich.progress import Progress
 from rich.table import Table as RichTable
 from sqlalchemy.orm import Session, sessionmaker
 
+from northstar import yamlio
 from northstar.config import get_settings
 from northstar.db import make_engine, make_session_factory, unit_of_work
 from northstar.demo.company import DemoLogin
@@ -336,12 +337,11 @@ def workspace_schema(
 @data_app.command("register")
 def data_register(file: Path) -> None:
     """Register (or update) the sources of a YAML file: a list of sources, or {sources: [...]}."""
-    import yaml
 
     from northstar.data import registry
     from northstar.security.principal import SYSTEM_PRINCIPAL
 
-    loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    loaded = yamlio.load(file.read_text(encoding="utf-8"))
     entries = loaded.get("sources", []) if isinstance(loaded, dict) else loaded
     try:
         with unit_of_work(_factory()) as db:

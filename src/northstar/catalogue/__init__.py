@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from northstar import yamlio
 
 __all__ = [
     "CATALOGUE_FILE",
@@ -228,7 +228,7 @@ def parse(data: dict[str, Any]) -> tuple[ValueDriver, ...]:
 @cache
 def value_drivers() -> tuple[ValueDriver, ...]:
     """Every value driver of the built-in catalogue, in file order (read and checked once)."""
-    data = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    data = yamlio.load(CATALOGUE_FILE.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"value-driver catalogue {CATALOGUE_FILE.name}: expected a mapping at the top")
     return parse(data)

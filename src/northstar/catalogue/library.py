@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from northstar import yamlio
 from northstar.catalogue import value_driver
 from northstar.indicators.schemas import DOMAINS, UNITS, CardIn
 from northstar.metrics.formula import FormulaError, parse
@@ -172,7 +173,7 @@ def load_library(path: Path | None = None) -> tuple[CardIn, ...]:
     path = path or LIBRARY_FILE
     where = f"indicator library {path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(data, Mapping) or set(data) != {"cards"}:

@@ -37,12 +37,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
-import yaml
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from northstar import yamlio
 from northstar.customers.models import Customer
 from northstar.data.schemas import SourceIn
 from northstar.indicators.models import IndicatorCard
@@ -222,7 +222,7 @@ COMMENTS = {
 
 def load_data_yaml() -> dict[str, Any]:
     """The parsed data.yaml: sources (registrations), spec (metric spec) and bindings (card → metric)."""
-    data: dict[str, Any] = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yamlio.load(DATA_FILE.read_text(encoding="utf-8"))
     return data
 
 

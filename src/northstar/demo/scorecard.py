@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import yaml
 from sqlalchemy.orm import Session
 
+from northstar import yamlio
 from northstar.indicators import service as indicators
 from northstar.org.service import get_position_by_code
 from northstar.pools import service as pools
@@ -47,7 +47,7 @@ SUGGESTIONS = (
 
 def design() -> WorkspaceDoc:
     """The demo's scorecard design as a workspace document."""
-    return parse_document(yaml.safe_load(DESIGN_FILE.read_text(encoding="utf-8")))
+    return parse_document(yamlio.load(DESIGN_FILE.read_text(encoding="utf-8")))
 
 
 def library_codes(doc: WorkspaceDoc) -> list[str]:

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from northstar import catalogue
+from northstar import catalogue, yamlio
 from northstar.errors import N_, Conflict, NorthstarError, Problem, ValidationFailed
 from northstar.indicators import service
 from northstar.indicators.models import IndicatorCard, StatPeriod
@@ -120,7 +120,7 @@ def _rule(text: str, problems: list[Problem]) -> dict[str, Any] | None:
     if not text.strip():
         return None
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yamlio.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from northstar import yamlio
 from northstar.errors import N_, Problem, ValidationFailed
 from northstar.metrics.formula import Formula, FormulaError, parse
 
@@ -150,7 +151,7 @@ def load_spec(data: Mapping[str, Any] | str) -> MetricSpec:
     """Validate a spec (a mapping, or YAML/JSON text); raise ValidationFailed with every problem."""
     if isinstance(data, str):
         try:
-            data = yaml.safe_load(data)
+            data = yamlio.load(data)
         except yaml.YAMLError as exc:
             raise ValidationFailed(
                 N_("The metric spec is not valid YAML or JSON: {error}. Correct the file and load it again."),

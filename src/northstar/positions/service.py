@@ -11,12 +11,12 @@ through the same function, so there is one write path and one set of rules."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, ScalarResult, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from northstar import audit
@@ -99,7 +99,7 @@ def responsibilities_of(db: Session, position: Position) -> list[PositionRespons
 
 def indicators_of(db: Session, position: Position) -> list[PositionIndicator]:
     """The stored indicators of the position (what every holder inherits)."""
-    return _load(db, [position.id])[position.id][1]
+    return list(_indicators(db, [position.id]))
 
 
 Loaded = tuple[list[PositionResponsibility], list[PositionIndicator]]
@@ -113,13 +113,17 @@ def _load(db: Session, position_ids: Sequence[int]) -> dict[int, Loaded]:
         .order_by(PositionResponsibility.position_id, PositionResponsibility.rank)
     ):
         out[r.position_id][0].append(r)
-    for pi in db.scalars(
+    for pi in _indicators(db, position_ids):
+        out[pi.position_id][1].append(pi)
+    return out
+
+
+def _indicators(db: Session, position_ids: Sequence[int]) -> ScalarResult[PositionIndicator]:
+    return db.scalars(
         select(PositionIndicator)
         .where(PositionIndicator.position_id.in_(position_ids))
         .order_by(PositionIndicator.id)
-    ):
-        out[pi.position_id][1].append(pi)
-    return out
+    )
 
 
 def candidate_ref(cand: KpiCandidate | None) -> CandidateRef | None:
@@ -209,9 +213,20 @@ def _candidates(
         d.code: d for d in db.scalars(select(Department).where(Department.code.in_({d for d, _ in wanted})))
     }
     found: dict[tuple[str, str], KpiCandidate] = {}
+    # only the candidates that answer to one of the wanted names, not the departments' whole
+    # pools: a candidate loads with its card, touchpoint and objective, and a design import asks
+    # for a few per scorecard, hundreds of times
+    keys = {key for _, key in wanted}
     pool = db.scalars(
         select(KpiCandidate)
-        .where(KpiCandidate.department_id.in_([d.id for d in depts.values()]))
+        .where(
+            KpiCandidate.department_id.in_([d.id for d in depts.values()]),
+            or_(
+                KpiCandidate.name.in_(keys),
+                KpiCandidate.indicator_code.in_(keys),
+                KpiCandidate.card_id.in_(select(IndicatorCard.id).where(IndicatorCard.code.in_(keys))),
+            ),
+        )
         .order_by(KpiCandidate.id)
     )
     for cand in pool:
@@ -339,13 +354,30 @@ def _resolve(db: Session, design: PositionDesignIn) -> tuple[list[Problem], _Ref
     return problems, refs
 
 
+@dataclass(frozen=True)
+class CandidatePool:
+    """The departments and pool candidates a set of references may name, read in one query."""
+
+    departments: dict[str, Department]
+    candidates: dict[tuple[str, str], KpiCandidate]
+
+    def find(self, ref: CandidateRef, path: str = "candidate") -> KpiCandidate:
+        """The candidate ``ref`` names; ValidationFailed naming ``path`` and the fix otherwise."""
+        problem = _candidate_problem(ref, self.departments, self.candidates, path)
+        if problem is not None:
+            raise ValidationFailed(N_("The department indicator cannot be found."), problems=[problem])
+        return self.candidates[(ref.department, ref.indicator)]
+
+
+def candidate_pool(db: Session, refs: Iterable[CandidateRef]) -> CandidatePool:
+    """What ``refs`` name, read at once: a caller resolving many (a design import's scorecards)
+    reads them in one query instead of one per reference."""
+    return CandidatePool(*_candidates(db, {(r.department, r.indicator) for r in refs}))
+
+
 def resolve_candidate(db: Session, ref: CandidateRef, *, path: str = "candidate") -> KpiCandidate:
     """The pool candidate ``ref`` names; ValidationFailed naming ``path`` and the fix otherwise."""
-    depts, pool = _candidates(db, {(ref.department, ref.indicator)})
-    problem = _candidate_problem(ref, depts, pool, path)
-    if problem is not None:
-        raise ValidationFailed(N_("The department indicator cannot be found."), problems=[problem])
-    return pool[(ref.department, ref.indicator)]
+    return candidate_pool(db, [ref]).find(ref, path)
 
 
 def design_problems(db: Session, design: PositionDesignIn) -> list[Problem]:

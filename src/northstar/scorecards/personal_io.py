@@ -4,6 +4,8 @@ indicator each item serves."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from northstar.errors import N_, Problem, ValidationFailed
 from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department, Employee, Position
 from northstar.positions import service as positions
+from northstar.positions.models import PositionIndicator
 from northstar.scorecards.alignment import check_parent_item
 from northstar.scorecards.models import PersonalScorecard, ScorecardItem, TeamIndicator
 from northstar.scorecards.schemas import ItemRef, ScorecardIn, ScorecardItemIn, TeamRef
@@ -55,6 +58,21 @@ def scorecard_of(scorecard: PersonalScorecard) -> ScorecardIn:
     )
 
 
+@dataclass
+class SharedReads:
+    """What many scorecards saved in one go read alike, read once: the pool candidates their items
+    name and, as each position comes up, the position's indicators (a design import saves
+    hundreds of scorecards over a few dozen positions)."""
+
+    candidates: positions.CandidatePool
+    _indicators: dict[int, list[PositionIndicator]] = field(default_factory=dict)
+
+    def indicators_of(self, db: Session, position: Position) -> list[PositionIndicator]:
+        if position.id not in self._indicators:
+            self._indicators[position.id] = positions.indicators_of(db, position)
+        return self._indicators[position.id]
+
+
 def save_scorecard(
     db: Session,
     principal: Principal,
@@ -64,9 +82,11 @@ def save_scorecard(
     *,
     version: int | None = None,
     reason: str | None = None,
+    shared: SharedReads | None = None,
 ) -> PersonalScorecard:
     """Write one person's whole scorecard for ``period`` from plain data (created if missing);
-    items are matched by card so that links from other people's items survive."""
+    items are matched by card so that links from other people's items survive. ``shared``: what
+    the caller has read for many scorecards at once."""
     require_editor(db, principal, employee)
     period = check_period(period)
     sc = find_scorecard(db, employee, period)
@@ -84,7 +104,9 @@ def save_scorecard(
                     field="position",
                 )
             )
-    pis = {pi.card.code: pi for pi in positions.indicators_of(db, position)} if position else {}
+    if shared is None:
+        shared = SharedReads(positions.candidate_pool(db, [i.candidate for i in data.items if i.candidate]))
+    pis = {pi.card.code: pi for pi in shared.indicators_of(db, position)} if position else {}
     codes = {i.card for i in data.items}
     cards = {c.code: c for c in db.scalars(select(IndicatorCard).where(IndicatorCard.code.in_(codes)))}
     rows: list[dict[str, object]] = []
@@ -124,9 +146,7 @@ def save_scorecard(
         row["adjusted"] = item.adjusted
         try:
             row["candidate"] = (
-                positions.resolve_candidate(db, item.candidate, path=f"{path}.candidate")
-                if item.candidate
-                else None
+                shared.candidates.find(item.candidate, f"{path}.candidate") if item.candidate else None
             )
             row["parent_item"] = _parent(db, item.parent, period, f"{path}.parent") if item.parent else None
             row["team_indicator"] = _team(db, item.team, period, f"{path}.team") if item.team else None

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from northstar import yamlio
 from northstar.errors import N_, Problem, ValidationFailed
 from northstar.security.principal import Principal
 from northstar.workspace.design_export import export_design
@@ -65,7 +66,7 @@ def load(text: str | bytes) -> WorkspaceDoc:
                 N_("The workspace file is not UTF-8 text: save it as UTF-8 and import it again.")
             ) from None
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yamlio.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ValidationFailed(

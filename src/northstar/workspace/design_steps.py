@@ -520,6 +520,11 @@ def _teams(ctx: Context, doc: d.WorkspaceDoc) -> None:
 def _scorecards(ctx: Context, doc: d.WorkspaceDoc) -> None:
     """Personal scorecards in two passes: links to another person's item (a manager's) need that
     person's scorecard to exist first."""
+    shared = personal_io.SharedReads(
+        positions.candidate_pool(
+            ctx.db, [it.candidate for sd in doc.scorecards for it in sd.items if it.candidate]
+        )
+    )
     for second in (False, True):
         for i, sd in enumerate(doc.scorecards):
             linked = any(it.parent for it in sd.items)
@@ -533,7 +538,7 @@ def _scorecards(ctx: Context, doc: d.WorkspaceDoc) -> None:
                 )
             with ctx.problems.at(f"scorecards[{i}]"):
                 employee = get_employee_by_number(ctx.db, ctx.principal, number=sd.employee)
-                personal_io.save_scorecard(ctx.db, ctx.principal, employee, sd.period, data)
+                personal_io.save_scorecard(ctx.db, ctx.principal, employee, sd.period, data, shared=shared)
 
 
 STEPS: list[Callable[[Context, d.WorkspaceDoc], None]] = [
