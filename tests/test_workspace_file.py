@@ -215,6 +215,15 @@ def test_the_demo_design_exported_and_imported_into_an_empty_database_comes_back
     assert again == text
 
 
+def _refused_and_nothing_stored(session_factory: Any, data: dict[str, Any]) -> dict[str, str]:
+    """Validate ``data``: it must be refused with nothing stored; its problems by path."""
+    with unit_of_work(session_factory) as db:
+        with pytest.raises(ValidationFailed) as caught:
+            design_file.validate_text(db, SYSTEM_PRINCIPAL, _text(data))
+        assert design_is_empty(db)
+    return _fields(caught.value)
+
+
 @pytest.mark.req("S6.2", "S6.3", "S6.4", "S6.5")
 def test_validate_lists_every_problem_with_its_path_and_stores_nothing(session_factory):
     build_small_org(session_factory)
@@ -244,11 +253,7 @@ def test_validate_lists_every_problem_with_its_path_and_stores_nothing(session_f
     ]
     # a loop: each one's item serves the other's
     data["scorecards"][0]["items"][0]["parent"] = {"employee": "E003", "card": "first_contact_resolution"}
-    with unit_of_work(session_factory) as db:
-        with pytest.raises(ValidationFailed) as caught:
-            design_file.validate_text(db, SYSTEM_PRINCIPAL, _text(data))
-        assert design_is_empty(db)
-    found = _fields(caught.value)
+    found = _refused_and_nothing_stored(session_factory, data)
     assert "start band 2 at 80" in found["cards[5].rule.bands[1].lower"]
     assert "all_tickets" in found["cards[6].formula"]
     assert any(
@@ -272,11 +277,7 @@ def test_a_scorecard_item_naming_a_candidate_the_pool_lacks_is_named_by_its_path
     build_small_org(session_factory)
     data = small_design()
     data["scorecards"][1]["items"][1]["candidate"] = {"department": "OPS", "indicator": "no_such_kpi"}
-    with unit_of_work(session_factory) as db:
-        with pytest.raises(ValidationFailed) as caught:
-            design_file.validate_text(db, SYSTEM_PRINCIPAL, _text(data))
-        assert design_is_empty(db)
-    found = _fields(caught.value)
+    found = _refused_and_nothing_stored(session_factory, data)
     assert 'no candidate "no_such_kpi"' in found["scorecards[1].items[1].candidate.indicator"]
     assert not any(k.startswith("scorecards[0]") for k in found)
 
