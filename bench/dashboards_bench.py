@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             verdict = "" if i == 0 else ("ok" if median < TARGET_MS else f"MISSED (< {TARGET_MS:.0f} ms)")
             if i and median >= TARGET_MS:
                 missed.append(name)
-            print(f"{name:34} {median:10.1f} {low:8.1f} {high:8.1f} {median / base:8.2f}  {verdict}", file=out)
+            print(
+                f"{name:34} {median:10.1f} {low:8.1f} {high:8.1f} {median / base:8.2f}  {verdict}", file=out
+            )
         if missed:
             print(f"over {TARGET_MS:.0f} ms: {', '.join(missed)}", file=out)
             return 0 if args.no_targets else 2
