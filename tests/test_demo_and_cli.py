@@ -70,8 +70,9 @@ def cli_env(db_url, tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-# one database: the load itself runs on both through the ``demo`` fixture; what this adds (the
-# command, its exit codes and messages) does not depend on the database
+# one database (PostgreSQL in CI): the ``demo`` fixture loads the company for real on SQLite once
+# per session, so this is the real load on PostgreSQL; the command's exit codes and messages do
+# not depend on the database
 @pytest.mark.one_database
 def test_cli_loads_the_demo_once_and_refuses_a_database_with_other_data(cli_env, session_factory):
     runner = cli_env

@@ -337,7 +337,6 @@ def workspace_schema(
 @data_app.command("register")
 def data_register(file: Path) -> None:
     """Register (or update) the sources of a YAML file: a list of sources, or {sources: [...]}."""
-
     from northstar.data import registry
     from northstar.security.principal import SYSTEM_PRINCIPAL
 

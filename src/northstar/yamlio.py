@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def load(text: str | bytes) -> Any:
     """The plain data of one YAML document, like ``yaml.safe_load``."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader, C or Python
+    if yaml.__with_libyaml__:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)

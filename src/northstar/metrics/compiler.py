@@ -411,11 +411,12 @@ class _Compiler:
                 metrics[column] = expr
         picks: dict[str, tuple[str, int]] = {}  # output column → (shared aggregate, index)
         for n, sharing in enumerate(quantiles.values()):
-            first_column, first, first_path = sharing[0]
-            operands = self._operands(rows, schema, first, first_path)
-            if operands is None:
+            # each measure checked on its own path, so that each wrong one is named
+            checked = [self._operands(rows, schema, m, p) for _, m, p in sharing]
+            first_column, first, _ = sharing[0]
+            if checked[0] is None:  # same column and filter: all wrong alike
                 continue
-            values, keep = operands
+            values, keep = checked[0]
             assert values is not None  # a median or percentile always names its column
             if len(sharing) == 1:
                 metrics[first_column] = values.quantile(_q(first), where=keep)

@@ -65,7 +65,7 @@ class SharedReads:
     hundreds of scorecards over a few dozen positions)."""
 
     candidates: positions.CandidatePool
-    _indicators: dict[int, list[PositionIndicator]] = field(default_factory=dict)
+    _indicators: dict[int, list[PositionIndicator]] = field(default_factory=dict, init=False)
 
     def indicators_of(self, db: Session, position: Position) -> list[PositionIndicator]:
         if position.id not in self._indicators:
