@@ -52,7 +52,8 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-# two workers, the machine's two cores (each worker loads the demo company once per database)
+# two workers, the machine's two cores (the demo company is loaded once per test session, by the
+# first worker that needs it, and copied into each test's database)
 PYTEST_ARGS ?= -n 2
 pytest: $(PY_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

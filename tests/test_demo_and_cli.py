@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from rich.progress import Progress
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from northstar import cli as cli_module
 from northstar.cli import app as cli
+from northstar.demo import company
 from northstar.org.models import Department, DepartmentKind, Employee
 from northstar.security.models import Role, User
 from tests.conftest import login
@@ -74,12 +77,27 @@ def cli_env(db_url, tmp_path, monkeypatch):
 # per session, so this is the real load on PostgreSQL; the command's exit codes and messages do
 # not depend on the database
 @pytest.mark.one_database
-def test_cli_loads_the_demo_once_and_refuses_a_database_with_other_data(cli_env, session_factory):
+def test_cli_loads_the_demo_once_and_refuses_a_database_with_other_data(
+    cli_env, session_factory, monkeypatch
+):
     runner = cli_env
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    # what the progress bar says, in order (the runner is no terminal, so rich draws nothing)
+    shown: list[tuple[str, int]] = []
+
+    class Recorded(Progress):
+        def update(self, task, *, description=None, completed=None, **kwargs):  # type: ignore[override]
+            if description is not None:
+                shown.append((description, completed))
+            super().update(task, description=description, completed=completed, **kwargs)
+
+    monkeypatch.setattr(cli_module, "Progress", Recorded)
     first = runner.invoke(cli, ["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "Northstar-manager-2026" in first.output
+    # every stage of the load is shown, in order, with how far the load has come
+    assert shown == [(cli_module.DEMO_STAGES[s], i) for i, s in enumerate(company.STAGES)]
+    assert shown[5] == ("Demo company: computing actuals by month", 5)
     again = runner.invoke(cli, ["demo", "load"])
     assert again.exit_code == 1 and "already loaded" in again.output
     skipped = runner.invoke(cli, ["demo", "load", "--skip-if-loaded"])

@@ -98,6 +98,20 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+#: what the demo load is doing at each of its stages (``company.STAGES``)
+DEMO_STAGES = {
+    "organisation": "Demo company: organisation, positions and people",
+    "value": "Demo company: customers and the value they receive",
+    "scorecards": "Demo company: strategy, KPI pools and scorecards",
+    "business_data": "Demo company: generating a year of business data",
+    "sources": "Demo company: registering and loading data sources",
+    "actuals_month": "Demo company: computing actuals by month",
+    "actuals_quarter": "Demo company: computing actuals by quarter",
+    "actuals_year": "Demo company: computing actuals for the year",
+    "cycles": "Demo company: performance cycles, reviews and scores",
+}
+
+
 @demo_app.command("load")
 def demo_load(
     skip_if_loaded: Annotated[
@@ -114,9 +128,13 @@ def demo_load(
                 _print_logins(company.logins())
                 return
             with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("Building the demo company…", total=None)
-                logins = company.load(db, get_settings())
-                progress.update(task, completed=1, total=1)
+                task = progress.add_task(DEMO_STAGES["organisation"], total=len(company.STAGES))
+
+                def stage(name: str) -> None:
+                    progress.update(task, description=DEMO_STAGES[name], completed=company.STAGES.index(name))
+
+                logins = company.load(db, get_settings(), step=stage)
+                progress.update(task, completed=len(company.STAGES))
     except NorthstarError as exc:
         _fail(exc)
         return
@@ -545,6 +563,8 @@ def metrics_compute(
         "company": "Computing for the company",
         "customer": "Computing per customer",
         "project": "Computing per project",
+        "segment": "Computing per customer segment",
+        "dept_customer": "Computing per department for each customer",
         "store": "Storing values with their lineage",
         "done": "Done",
     }

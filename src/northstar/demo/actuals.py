@@ -25,14 +25,18 @@ MONTHS = (date(2025, 12, 1), date(2026, 12, 1))
 QUARTERS = (date(2026, 1, 1), date(2027, 1, 1))
 
 
+#: what ``load`` reports, in order (the stages of ``company.STAGES`` it covers)
+STAGES = ("business_data", "sources", "actuals_month", "actuals_quarter", "actuals_year")
+
+
 def load(db: Session, settings: Settings, *, step: Callable[[str], None] | None = None) -> None:
     """Generate, register, load, push, bind and compute the demo company's business data."""
     say = step or (lambda _: None)
     p = SYSTEM_PRINCIPAL
     data = business.load_data_yaml()
-    say("generating a year of business data")
+    say("business_data")
     generated = business.generate(db, settings.data_dir)
-    say("registering and loading sources")
+    say("sources")
     for entry in data["sources"]:
         source = registry.register_source(db, p, registry.source_in(entry))
         if source.kind != "push":
@@ -50,8 +54,10 @@ def load(db: Session, settings: Settings, *, step: Callable[[str], None] | None 
     specs.save_spec(db, p, yaml.safe_dump(data["spec"], allow_unicode=True, sort_keys=False), note="demo")
     for card, metric in data["bindings"].items():
         specs.bind(db, p, card, metric)
-    say("computing actuals")
+    say("actuals_month")
     compute.compute_actuals(db, p, settings, start=MONTHS[0], end=MONTHS[1], grain="month")
+    say("actuals_quarter")
     compute.compute_actuals(db, p, settings, start=QUARTERS[0], end=QUARTERS[1], grain="quarter")
     # the year so far, as an executive reads it on the dashboards beside the quarter
+    say("actuals_year")
     compute.compute_actuals(db, p, settings, start=QUARTERS[0], end=QUARTERS[1], grain="year")

@@ -8,6 +8,7 @@ Generation is deterministic (fixed seed), so tests and screenshots are stable.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -407,9 +408,16 @@ def build_tables(today: date | None = None) -> dict[str, Table]:
     return {"departments": depts, "positions": positions, "employees": employees}
 
 
-def load(db: Session, settings: Settings, *, today: date | None = None) -> list[DemoLogin]:
+#: the stages of a load in the order ``load`` reports them to its ``step`` callback
+STAGES = ("organisation", "value", "scorecards", *actuals.STAGES, "cycles")
+
+
+def load(
+    db: Session, settings: Settings, *, today: date | None = None, step: Callable[[str], None] | None = None
+) -> list[DemoLogin]:
     """Build the demo company into an empty database, with a year of business data under the
     data directory and actuals computed from it, and create one login per role."""
+    say = step or (lambda _: None)
     if is_loaded(db):
         raise DemoRefused(N_("The demo company is already loaded in this database."))
     if holds_data(db):
@@ -419,6 +427,7 @@ def load(db: Session, settings: Settings, *, today: date | None = None) -> list[
                 "empty database. Point NORTHSTAR_DATABASE_URL at a new database."
             )
         )
+    say("organisation")
     tables = build_tables(today)
     import_tables(db, SYSTEM_PRINCIPAL, tables, reason="demo company")
     logins: list[DemoLogin] = []
@@ -442,9 +451,12 @@ def load(db: Session, settings: Settings, *, today: date | None = None) -> list[
             employee_number=number,
         )
         logins.append(DemoLogin(username, role, password, number))
+    say("value")
     value.load(db)
+    say("scorecards")
     scorecard.load(db, today=today)
-    actuals.load(db, settings)
+    actuals.load(db, settings, step=say)
+    say("cycles")
     cycles.load(db, settings)
     audit.record(
         db,
