@@ -310,7 +310,7 @@ def test_an_indicator_sliced_by_customer_segment_owner_and_period_best_first(cli
 
     bad = client.get("/api/v1/dashboards/indicators/csat?by=colour", headers=EN)
     assert bad.status_code == 422 and '"colour" is not a way to slice' in bad.json()["error"]["message"]
-    unbound = client.get("/api/v1/dashboards/indicators/gross_margin", headers=EN)
+    unbound = client.get("/api/v1/dashboards/indicators/share_of_wallet", headers=EN)
     assert unbound.status_code == 404 and "bind it to a metric" in unbound.json()["error"]["message"]
     period = client.get("/api/v1/dashboards/enterprise?period=2026-13", headers=EN)
     assert period.status_code == 422 and "2026-Q3" in period.json()["error"]["message"]

@@ -435,3 +435,36 @@ def test_nps_and_csat_computed_from_the_pushed_batches_match_a_count_by_hand(bus
         assert nps["value"] == pytest.approx(100 * (c["promoters"] - c["detractors"]) / c["nps"])
         assert (nps["numerator"], nps["denominator"]) == (c["promoters"] - c["detractors"], c["nps"])
         assert result[("csat", None, month)]["value"] == pytest.approx(100 * c["satisfied"] / c["csat"])
+
+
+def test_gross_margin_and_the_key_segments_share_are_the_delivered_lines_summed_by_hand(
+    business: Any,
+) -> None:
+    _, _, tables = business
+    lines = [r for r in tables["orders"].to_pylist() if r["status"] == "delivered"]
+    # every line carries its price, its cost of sales and their difference, as the ERP does (but
+    # the two credit notes keyed as orders, whose amounts are negative: invalid values on purpose)
+    credit_notes = [r for r in lines if r["amount"] < 0]
+    assert len(credit_notes) <= 2
+    assert all(
+        abs(r["gross_profit"] - (r["amount"] - r["cost"])) <= Decimal("0.01")
+        for r in lines
+        if r not in credit_notes
+    )
+    assert {r["segment"] for r in lines} == {"KA-AUTO", "SME-ELEC", None}
+    result = computed(tables, None, metrics=["gross_margin", "revenue_share_key_segments"])
+    margins = []
+    for month in MONTHS:
+        due = [r for r in lines if r["due_date"].replace(day=1) == month]
+        revenue = sum(float(r["amount"]) for r in due)
+        profit = sum(float(r["gross_profit"]) for r in due)
+        key = sum(float(r["amount"]) for r in due if r["segment"] == "KA-AUTO")
+        margin = result[("gross_margin", None, month)]
+        assert margin["value"] == pytest.approx(100 * profit / revenue)
+        assert (margin["numerator"], margin["denominator"]) == (pytest.approx(profit), pytest.approx(revenue))
+        share = result[("revenue_share_key_segments", None, month)]
+        assert share["value"] == pytest.approx(100 * key / revenue)
+        margins.append(margin["value"])
+    # a company margin in the high twenties, better at the end of the year than at the start
+    assert all(24 < m < 32 for m in margins), margins
+    assert statistics.mean(margins[-3:]) > statistics.mean(margins[:3])
