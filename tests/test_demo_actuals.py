@@ -25,6 +25,7 @@ def test_the_demo_computes_every_bound_assignment_and_a_value_drills_down_to_its
         "it_service",
         "training",
         "production_lots",
+        "receivables",
     }
     assert all(s["rows"] > 1000 for s in quality["sources"])
     coverage = {c["kind"]: c for c in quality["coverage"]}

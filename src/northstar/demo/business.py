@@ -1,10 +1,11 @@
-"""A year of the demo company's business data (S7.1, S7.2): the records its six systems hold.
+"""A year of the demo company's business data (S7.1, S7.2): the records its systems hold.
 
 ``generate`` reads the demo organisation from the database (people, the cards on their personal
 scorecards, the departments' core pool cards, customers) and writes, under the data directory,
-the files that ``data.yaml`` registers: a GBK-encoded CRM export, ERP order lines as Parquet, an
-IT service-desk workbook, the HR system's SQLite training table and a UTF-8 CSV of production
-lots; the survey answers come back as batches to push, one per month.
+the files that ``data.yaml`` registers: a GBK-encoded CRM export, ERP order lines (with their
+cost of sales) as Parquet, an IT service-desk workbook, the HR system's SQLite training table, a
+UTF-8 CSV of production lots and one of the ERP's receivables; the survey answers come back as
+batches to push, one per month.
 
 Every row is owned by someone who holds a card it serves, so that personal actuals exist, and a
 department head also answers for the department pool's core cards. Each person has a steady
@@ -693,6 +694,65 @@ def _costs(org: Organisation, orders: list[Row]) -> None:
         line["gross_profit"] = round(line["amount"] - cost, 2)
 
 
+# --- ERP accounts receivable ---------------------------------------------------------------------
+
+#: VAT on equipment sales: invoices (and receivables) carry it, order lines do not
+VAT = 0.13
+#: the credit term agreed with every customer, in days from the invoice
+CREDIT_DAYS = 60
+#: how much longer than usual each kind of customer takes to pay: key accounts run their own
+#: payment cycles, growing manufacturers pay promptly to keep their credit
+PAYS_LATER = {"key_account": 6.0, "end_user": -4.0}
+
+
+def _receivables(
+    org: Organisation, perf: Performance, periods: Sequence[Month], orders: list[Row]
+) -> list[Row]:
+    """One invoice per delivered order, issued on delivery, followed up until paid by one of the
+    finance people who answer for the collection cycle; paid or still open when extracted."""
+    draw = _Draw("receivables")
+    clerks = org.holders("collection_cycle")
+    if not clerks:
+        return []
+    clients = {c.code: c for c in org.clients}
+    by_month = {m.start: m for m in periods}
+    delivered: dict[str, list[Row]] = defaultdict(list)
+    for line in orders:
+        if line["delivered_at"] is not None:
+            delivered[line["order_no"]].append(line)
+    rows: list[Row] = []
+    for number, (order_no, lines) in enumerate(sorted(delivered.items()), start=1):
+        first = lines[0]
+        issued = _local(max(line["delivered_at"] for line in lines)).date() + timedelta(
+            days=draw.pick((0, 0, 1, 2))
+        )
+        month = by_month.get(issued.replace(day=1), periods[-1])
+        clerk = draw.pick(clerks)
+        client = clients.get(first["customer"])
+        later = PAYS_LATER.get("key_account" if client and client.key_account else "end_user", 0.0)
+        days = max(5, round(draw.gamma(perf.level(clerk, "collection_cycle", month) + later, 8.0)))
+        paid: date | None = issued + timedelta(days=days)
+        if paid is not None and paid > LAST_DAY:
+            paid = None
+        rows.append(
+            {
+                "invoice_no": f"INV{number:06d}",
+                "order_no": order_no,
+                "issued_on": issued,
+                "due_on": issued + timedelta(days=CREDIT_DAYS),
+                "paid_on": paid,
+                "customer": first["customer"],
+                "project": first["project"],
+                "department": clerk.department,
+                "owner": clerk.number,
+                "amount": round(sum(float(line["amount"]) for line in lines) * (1 + VAT), 2),
+                "status": "paid" if paid else "open",
+                "days_to_collect": days if paid else None,
+            }
+        )
+    return rows
+
+
 # --- CRM tickets ---------------------------------------------------------------------------------
 
 
@@ -1355,6 +1415,8 @@ def _flaws(tables: dict[str, list[Row]]) -> None:
     _spoil(draw, tables["it_service"], 1, "satisfaction", 0, having="satisfaction")
     _spoil(draw, tables["training"], 1, "score", 105.0, having="score")
     _spoil(draw, tables["production_lots"], 2, "lot_type", "rework", having="work_order")
+    # a payment keyed against the wrong invoice: paid, by its dates, before it was issued
+    _spoil(draw, tables["receivables"], 1, "days_to_collect", -3, having="days_to_collect")
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -1495,6 +1557,7 @@ def generate(session: Session, out_dir: Path) -> DemoBusinessData:
         "it_service": _it_service(org, perf, periods),
         "training": _training(org, perf, periods),
         "production_lots": _lots(org, perf, periods),
+        "receivables": _receivables(org, perf, periods, orders),
     }
     _flaws(tables)
     files: dict[str, Path] = {}
