@@ -470,3 +470,26 @@ def test_gross_margin_and_the_key_segments_share_are_the_delivered_lines_summed_
     # a company margin in the high twenties, better at the end of the year than at the start
     assert all(24 < m < 32 for m in margins), margins
     assert statistics.mean(margins[-3:]) > statistics.mean(margins[:3])
+
+
+def test_the_collection_cycle_is_the_days_the_months_paid_invoices_took(business: Any) -> None:
+    _, _, tables = business
+    invoices = tables["receivables"].to_pylist()
+    orders = tables["orders"].to_pylist()
+    # one invoice per delivered order, VAT on top of its lines, due 60 days after it was issued
+    delivered = {r["order_no"] for r in orders if r["status"] == "delivered"}
+    assert {r["order_no"] for r in invoices} == delivered and len(invoices) == len(delivered)
+    assert all((r["due_on"] - r["issued_on"]).days == 60 for r in invoices)
+    assert all((r["paid_on"] is None) == (r["status"] == "open") for r in invoices)
+    result = computed(tables, None, metrics=["collection_cycle"])
+    for month in MONTHS:
+        paid = [
+            r["days_to_collect"] for r in invoices if r["paid_on"] and r["paid_on"].replace(day=1) == month
+        ]
+        row = result.get(("collection_cycle", None, month))
+        if not paid:  # December 2025: nothing issued before the data began was paid in it
+            assert row is None or row["value"] is None
+            continue
+        assert row is not None
+        assert (row["numerator"], row["denominator"]) == (sum(paid), len(paid))
+        assert row["value"] == pytest.approx(sum(paid) / len(paid))
