@@ -700,9 +700,9 @@ def _costs(org: Organisation, orders: list[Row]) -> None:
 VAT = 0.13
 #: the credit term agreed with every customer, in days from the invoice
 CREDIT_DAYS = 60
-#: how much longer than usual each kind of customer takes to pay: key accounts run their own
-#: payment cycles, growing manufacturers pay promptly to keep their credit
-PAYS_LATER = {"key_account": 6.0, "end_user": -4.0}
+#: days beyond the usual that customers take to pay: key accounts run their own payment cycles
+#: (later), the others pay promptly to keep their credit (sooner)
+KEY_ACCOUNTS_PAY_LATER, OTHERS_PAY_LATER = 6.0, -4.0
 
 
 def _receivables(
@@ -729,11 +729,10 @@ def _receivables(
         month = by_month.get(issued.replace(day=1), periods[-1])
         clerk = draw.pick(clerks)
         client = clients.get(first["customer"])
-        later = PAYS_LATER.get("key_account" if client and client.key_account else "end_user", 0.0)
+        later = KEY_ACCOUNTS_PAY_LATER if client and client.key_account else OTHERS_PAY_LATER
         days = max(5, round(draw.gamma(perf.level(clerk, "collection_cycle", month) + later, 8.0)))
-        paid: date | None = issued + timedelta(days=days)
-        if paid is not None and paid > LAST_DAY:
-            paid = None
+        # a payment after the extraction is not known yet: the invoice is still open
+        paid = issued + timedelta(days=days) if issued + timedelta(days=days) <= LAST_DAY else None
         rows.append(
             {
                 "invoice_no": f"INV{number:06d}",
