@@ -14,6 +14,7 @@ from northstar.cli import app as cli
 from northstar.demo import company
 from northstar.org.models import Department, DepartmentKind, Employee
 from northstar.security.models import Role, User
+from northstar.web.i18n import Translator
 from tests.conftest import login
 
 
@@ -92,12 +93,16 @@ def test_cli_loads_the_demo_once_and_refuses_a_database_with_other_data(
             super().update(task, description=description, completed=completed, **kwargs)
 
     monkeypatch.setattr(cli_module, "Progress", Recorded)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # a Chinese terminal
     first = runner.invoke(cli, ["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "Northstar-manager-2026" in first.output
-    # every stage of the load is shown, in order, with how far the load has come
-    assert shown == [(cli_module.DEMO_STAGES[s], i) for i, s in enumerate(company.STAGES)]
-    assert shown[5] == ("Demo company: computing actuals by month", 5)
+    # every stage of the load is shown, in order, in the terminal's language, with how far the
+    # load has come
+    zh = Translator("zh_CN")
+    assert shown == [(zh.gettext(cli_module.DEMO_STAGES[s]), i) for i, s in enumerate(company.STAGES)]
+    assert shown[5] == ("示例公司：按月计算实际值", 5)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     again = runner.invoke(cli, ["demo", "load"])
     assert again.exit_code == 1 and "already loaded" in again.output
     skipped = runner.invoke(cli, ["demo", "load", "--skip-if-loaded"])

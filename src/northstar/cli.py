@@ -18,7 +18,7 @@ from northstar import yamlio
 from northstar.config import get_settings
 from northstar.db import make_engine, make_session_factory, unit_of_work
 from northstar.demo.company import DemoLogin
-from northstar.errors import NorthstarError
+from northstar.errors import N_, NorthstarError
 from northstar.web.i18n import Translator, normalise
 
 app = typer.Typer(help="Northstar (北极星): customer-oriented performance management.", no_args_is_help=True)
@@ -100,15 +100,15 @@ def _redacted(url: str) -> str:
 
 #: what the demo load is doing at each of its stages (``company.STAGES``)
 DEMO_STAGES = {
-    "organisation": "Demo company: organisation, positions and people",
-    "value": "Demo company: customers and the value they receive",
-    "scorecards": "Demo company: strategy, KPI pools and scorecards",
-    "business_data": "Demo company: generating a year of business data",
-    "sources": "Demo company: registering and loading data sources",
-    "actuals_month": "Demo company: computing actuals by month",
-    "actuals_quarter": "Demo company: computing actuals by quarter",
-    "actuals_year": "Demo company: computing actuals for the year",
-    "cycles": "Demo company: performance cycles, reviews and scores",
+    "organisation": N_("Demo company: organisation, positions and people"),
+    "value": N_("Demo company: customers and the value they receive"),
+    "scorecards": N_("Demo company: strategy, KPI pools and scorecards"),
+    "business_data": N_("Demo company: generating a year of business data"),
+    "sources": N_("Demo company: registering and loading data sources"),
+    "actuals_month": N_("Demo company: computing actuals by month"),
+    "actuals_quarter": N_("Demo company: computing actuals by quarter"),
+    "actuals_year": N_("Demo company: computing actuals for the year"),
+    "cycles": N_("Demo company: performance cycles, reviews and scores"),
 }
 
 
@@ -128,10 +128,13 @@ def demo_load(
                 _print_logins(company.logins())
                 return
             with Progress(console=console, transient=True) as progress:
-                task = progress.add_task(DEMO_STAGES["organisation"], total=len(company.STAGES))
+                t = Translator(_cli_locale())
+                task = progress.add_task(t.gettext(DEMO_STAGES["organisation"]), total=len(company.STAGES))
 
                 def stage(name: str) -> None:
-                    progress.update(task, description=DEMO_STAGES[name], completed=company.STAGES.index(name))
+                    progress.update(
+                        task, description=t.gettext(DEMO_STAGES[name]), completed=company.STAGES.index(name)
+                    )
 
                 logins = company.load(db, get_settings(), step=stage)
                 progress.update(task, completed=len(company.STAGES))
@@ -557,24 +560,26 @@ def metrics_compute(
         console.print("[red]--grain takes week, month, quarter or year.[/red]")
         raise typer.Exit(1)
     steps = {
-        "sources": "Reading source snapshots",
-        "person": "Computing per person",
-        "department": "Computing per department subtree",
-        "company": "Computing for the company",
-        "customer": "Computing per customer",
-        "project": "Computing per project",
-        "segment": "Computing per customer segment",
-        "dept_customer": "Computing per department for each customer",
-        "store": "Storing values with their lineage",
-        "done": "Done",
+        "sources": N_("Reading source snapshots"),
+        "person": N_("Computing per person"),
+        "department": N_("Computing per department subtree"),
+        "company": N_("Computing for the company"),
+        "customer": N_("Computing per customer"),
+        "project": N_("Computing per project"),
+        "segment": N_("Computing per customer segment"),
+        "dept_customer": N_("Computing per department for each customer"),
+        "store": N_("Storing values with their lineage"),
+        "done": N_("Done"),
     }
     settings = get_settings()
     try:
         with unit_of_work(_factory()) as db, Progress(console=console) as progress:
-            task = progress.add_task("Preparing…", total=None)
+            t = Translator(_cli_locale())
+            task = progress.add_task(t.gettext(N_("Preparing…")), total=None)
 
             def report(step: str, done: int, total: int) -> None:
-                progress.update(task, description=steps.get(step, step), completed=done, total=total)
+                text = t.gettext(steps[step]) if step in steps else step
+                progress.update(task, description=text, completed=done, total=total)
 
             run = compute.compute_actuals(
                 db,
