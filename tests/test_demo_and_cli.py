@@ -87,10 +87,10 @@ def test_cli_loads_the_demo_once_and_refuses_a_database_with_other_data(
     shown: list[tuple[str, int]] = []
 
     class Recorded(Progress):
-        def update(self, task, *, description=None, completed=None, **kwargs):  # type: ignore[override]
-            if description is not None:
-                shown.append((description, completed))
-            super().update(task, description=description, completed=completed, **kwargs)
+        def update(self, task_id, **changes):
+            if changes.get("description") is not None:
+                shown.append((changes["description"], changes.get("completed")))
+            super().update(task_id, **changes)
 
     monkeypatch.setattr(cli_module, "Progress", Recorded)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # a Chinese terminal

@@ -675,15 +675,17 @@ KEY_ACCOUNT_DISCOUNT = 0.04
 COST_IMPROVEMENT = 0.03
 
 
-def _costs(org: Organisation, orders: list[Row]) -> None:
+def _costs(org: Organisation, periods: Sequence[Month], orders: list[Row]) -> None:
     """Each order line's cost of sales and gross profit, and the customer's segment, as the ERP
     carries them; drawn apart from the lines themselves, so the lines stay as they were."""
     draw = _Draw("order_costs")
     clients = {c.code: c for c in org.clients}
+    by_start = {m.start: m for m in periods}
+    last = max(len(periods) - 1, 1)
     for line in orders:
         client = clients.get(line["customer"])
-        due: date = line["due_date"]
-        progress = min(max((due.year - FIRST_DAY.year) * 12 + due.month - FIRST_DAY.month, 0), 11) / 11
+        # a line is due on a day of one of the months (``_order`` picks it there)
+        progress = by_start[line["due_date"].replace(day=1)].index / last
         trend = 1 + COST_IMPROVEMENT * (0.5 - progress)
         share = COST_SHARE[line["product"]] * trend * draw.uniform(0.96, 1.04)
         if client is not None and client.key_account:
@@ -715,7 +717,8 @@ def _receivables(
     if not clerks:
         return []
     clients = {c.code: c for c in org.clients}
-    by_month = {m.start: m for m in periods}
+    by_start = {m.start: m for m in periods}
+    earliest, latest = periods[0].start, periods[-1].start
     delivered: dict[str, list[Row]] = defaultdict(list)
     for line in orders:
         if line["delivered_at"] is not None:
@@ -726,7 +729,9 @@ def _receivables(
         issued = _local(max(line["delivered_at"] for line in lines)).date() + timedelta(
             days=draw.pick((0, 0, 1, 2))
         )
-        month = by_month.get(issued.replace(day=1), periods[-1])
+        # an order due early in the first month may be delivered before it, and one delivered at
+        # the end of the last invoiced after it: each counts in the nearest month of the year
+        month = by_start[min(max(issued.replace(day=1), earliest), latest)]
         clerk = draw.pick(clerks)
         client = clients.get(first["customer"])
         later = KEY_ACCOUNTS_PAY_LATER if client and client.key_account else OTHERS_PAY_LATER
@@ -744,7 +749,7 @@ def _receivables(
                 "project": first["project"],
                 "department": clerk.department,
                 "owner": clerk.number,
-                "amount": round(sum(float(line["amount"]) for line in lines) * (1 + VAT), 2),
+                "amount": round(sum(line["amount"] for line in lines) * (1 + VAT), 2),
                 "status": "paid" if paid else "open",
                 "days_to_collect": days if paid else None,
             }
@@ -1547,7 +1552,7 @@ def generate(session: Session, out_dir: Path) -> DemoBusinessData:
     periods = months()
     perf = Performance(org, periods)
     orders = _orders(org, perf, periods)
-    _costs(org, orders)
+    _costs(org, periods, orders)
     tickets = _tickets(org, perf, periods, orders)
     tables = {
         "crm_tickets": tickets,
