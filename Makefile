@@ -52,8 +52,8 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-# two workers, the machine's two cores (the demo company is loaded once per test session, by the
-# first worker that needs it, and copied into each test's database)
+# two workers, the machine's two cores (the demo company is loaded once per test session, in a
+# process of its own started when the tests are collected, and copied into each test's database)
 PYTEST_ARGS ?= -n 2
 pytest: $(PY_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -17,6 +17,8 @@ import re
 import shutil
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -305,6 +307,74 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+def _load_demo_once(directory: Path, template: Path) -> Path:
+    """The demo loaded into ``directory`` unless it is there already: ``demo.db`` (a copy of the
+    migrated ``template`` with the company in it), ``files`` (its business data) and
+    ``snapshot.pickle`` (its logins and every row). Whoever holds the lock loads; the others wait."""
+    from northstar.demo import company
+
+    stored = directory / "snapshot.pickle"
+    with _exclusive(directory / "snapshot.lock"):
+        if not stored.exists():
+            scratch = directory / "demo.db"
+            shutil.copyfile(template, scratch)
+            engine = make_engine(f"sqlite:///{scratch}")
+            settings = Settings(env="test", data_dir=directory / "files", database_url=f"sqlite:///{scratch}")
+            try:
+                with unit_of_work(make_session_factory(engine)) as s:
+                    logins = company.load(s, settings)
+                rows = _snapshot(engine)
+            finally:
+                engine.dispose()
+            # tables by name: a Table would pickle its column defaults, functions of the app
+            stored.write_bytes(pickle.dumps((logins, [(t.name, r) for t, r in rows])))
+    return stored
+
+
+def _load_demo_in_background(directory: Path) -> None:
+    """What the background process runs: a migrated template of its own, then the load."""
+    template = directory / "template.db"
+    migrate.upgrade(f"sqlite:///{template}")
+    _load_demo_once(directory, template)
+
+
+_demo_loader: subprocess.Popen[bytes] | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Load the demo in a process of its own as soon as a test that needs it is collected, while
+    the workers run the tests that do not (a load takes most of a minute, and a worker waiting for
+    it would idle). Started once per test session, by whichever worker gets there first. Should it
+    fail, the first ``demo`` fixture finds no snapshot and loads the demo itself, failing there
+    with the reason."""
+    global _demo_loader
+    if not any("demo" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    # the session's TempPathFactory, as the tmp_path_factory fixture returns it (no fixture runs yet)
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    directory = _shared_tmp(factory) / "demo-data"
+    directory.mkdir(exist_ok=True)
+    try:
+        os.close(os.open(directory / "started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    code = "import sys, pathlib, tests.conftest as c; c._load_demo_in_background(pathlib.Path(sys.argv[1]))"
+    with (directory / "load.log").open("wb") as log:
+        _demo_loader = subprocess.Popen(
+            [sys.executable, "-c", code, str(directory)],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # a session stopped early (-x, Ctrl-C) leaves no load running behind it
+    if _demo_loader is not None and _demo_loader.poll() is None:
+        _demo_loader.terminate()
+        _demo_loader.wait()
+
+
 @pytest.fixture
 def demo(
     session_factory: sessionmaker[Session],
@@ -313,38 +383,21 @@ def demo(
     sqlite_template: Path,
 ) -> list[Any]:
     """The demo company, loaded the way ``northstar demo load`` does it — for real once per test
-    session, on SQLite, by whichever worker needs it first (a full load takes most of a minute;
-    the other workers wait for it rather than load it again) — then put into each test's database:
-    on SQLite the loaded file itself, on PostgreSQL that load's rows (timestamps are stored as UTC
-    instants and every value passes through its column's type, so the rows mean the same on both;
-    see ``_restore_demo``).
-    ``test_demo_and_cli`` loads it for real on PostgreSQL through the command line. Its business
-    data (files and the managed store) is copied into the test's data directory."""
+    session, on SQLite (``_load_demo_once``, started in the background when the tests are
+    collected; a full load takes most of a minute) — then put into each test's database: on SQLite
+    the loaded file itself, on PostgreSQL that load's rows (timestamps are stored as UTC instants
+    and every value passes through its column's type, so the rows mean the same on both; see
+    ``_restore_demo``). ``test_demo_and_cli`` loads it for real on PostgreSQL through the command
+    line. Its business data (files and the managed store) is copied into the test's data
+    directory."""
     global _demo_snapshot
-    from northstar.demo import company
-
-    generated = demo_data_dir / "files"
     if _demo_snapshot is None:
-        stored = demo_data_dir / "snapshot.pickle"
-        with _exclusive(demo_data_dir / "snapshot.lock"):
-            if not stored.exists():
-                scratch = demo_data_dir / "demo.db"
-                shutil.copyfile(sqlite_template, scratch)
-                engine = make_engine(f"sqlite:///{scratch}")
-                demo_settings = settings.model_copy(update={"data_dir": generated})
-                try:
-                    with unit_of_work(make_session_factory(engine)) as s:
-                        logins = company.load(s, demo_settings)
-                    rows = _snapshot(engine)
-                finally:
-                    engine.dispose()
-                # tables by name: a Table would pickle its column defaults, functions of the app
-                stored.write_bytes(pickle.dumps((logins, [(t.name, r) for t, r in rows])))
-            logins, by_name = pickle.loads(stored.read_bytes())
+        stored = _load_demo_once(demo_data_dir, sqlite_template)
+        logins, by_name = pickle.loads(stored.read_bytes())
         _demo_snapshot = (logins, [(Base.metadata.tables[name], r) for name, r in by_name])
     logins, snapshot = _demo_snapshot
     _restore_demo(session_factory.kw["bind"], snapshot, demo_data_dir / "demo.db")
-    shutil.copytree(generated, settings.data_dir, dirs_exist_ok=True)
+    shutil.copytree(demo_data_dir / "files", settings.data_dir, dirs_exist_ok=True)
     return logins
 
 
