@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from northstar.errors import NorthstarError, ValidationFailed
+from northstar.errors import Named, NorthstarError, ValidationFailed
 from northstar.scoring import (
     Item,
     ScoringError,
@@ -43,6 +43,7 @@ from northstar.scoring.rules import (
     YesNoRule,
 )
 from northstar.scoring.steps import number, score_number
+from northstar.web.i18n import translations
 
 D = Decimal
 S63 = pytest.mark.req("S6.3")
@@ -623,6 +624,40 @@ def test_missing_data_under_renormalise_shares_its_weight_out_and_shows_the_scal
     assert '"Audit passed" has no data, so its weight of 30% is shared out over the others.' in text
     assert "On-time delivery 40% → 57.14%; Response time 30% → 42.86%" in text
     assert [i.weight_used for i in result.items[:3]] == [D("57.14"), D("42.86"), None]
+
+
+@S94
+def test_the_scaled_weights_name_each_part_in_the_readers_language():
+    # the enterprise dashboard's objectives have a Chinese and an English name: both the
+    # "has no data" line and the line of scaled weights speak the reader's language
+    mean = combine(
+        [
+            (Named("C1 Keep every delivery promise", "C1 兑现每一个交付承诺"), D(50), D(90)),
+            (Named("F1 Grow the key segments", "F1 提升重点细分收入"), D(30), D(80)),
+            (Named("L3 Everyone improves", "L3 人人参与持续改善"), D(20), None),
+        ]
+    )
+    zh = render(mean.steps, translations("zh_CN").gettext, locale="zh-CN")
+    assert "“L3 人人参与持续改善”无数据" in zh
+    assert (
+        "其余权重合计 80%，按比例换算为 100%：C1 兑现每一个交付承诺 50% → 62.5%；F1 提升重点细分收入 30% → 37.5%。"
+        in zh
+    )
+    assert "Keep every delivery promise" not in zh
+    en = render(mean.steps)
+    assert (
+        "The remaining weights add up to 80%, scaled to 100%: C1 Keep every delivery promise 50% → 62.5%; F1 Grow the key segments 30% → 37.5%."
+        in en
+    )
+    vetoed = roll_up(
+        card(
+            safety={"label": Named("Safety", "安全"), "rule": VetoRule(score=D(50)), "actual": 1},
+            fraud={"label": Named("Fraud", "舞弊"), "rule": VetoRule(score=D(30)), "actual": 1},
+        )
+    )
+    zh_veto = render(vetoed.steps, translations("zh_CN").gettext, locale="zh-CN")
+    assert "安全、舞弊 触发一票否决：总分由 90 变为 30。" in zh_veto
+    assert "Veto triggered by Safety, Fraud: the total 90 becomes 30." in render(vetoed.steps)
 
 
 @S94

@@ -22,7 +22,17 @@ from northstar.scoring.rules import (
     MissingPolicy,
     Rule,
 )
-from northstar.scoring.steps import CONTEXT, SCORE_PLACES, Step, described, number, round_score, score_number
+from northstar.scoring.steps import (
+    CONTEXT,
+    SCORE_PLACES,
+    Step,
+    described,
+    listed,
+    number,
+    round_score,
+    score_number,
+    zh_of,
+)
 
 HUNDRED = Decimal(100)
 
@@ -175,14 +185,20 @@ def _mean(parts: Sequence[_Part]) -> WeightedMean:
         scaled = renormalised([parts[i].weight for i in kept])
         for i, w in zip(kept, scaled, strict=True):
             weights[i] = w
+        shares = [
+            (parts[i].label, f"{number(parts[i].weight)}% → {number(w)}%")
+            for i, w in zip(kept, scaled, strict=True)
+        ]
         steps.append(
             Step(
                 N_("The remaining weights add up to {remaining}%, scaled to 100%: {weights}."),
                 {
                     "remaining": number(remaining),
-                    "weights": "; ".join(
-                        f"{parts[i].label} {number(parts[i].weight)}% → {number(w)}%"
-                        for i, w in zip(kept, scaled, strict=True)
+                    # each label as the reader's language names it
+                    "weights": listed(
+                        [described(f"{label} {share}", f"{zh_of(label)} {share}") for label, share in shares],
+                        en="; ",
+                        zh="；",
                     ),
                 },
             )
@@ -354,7 +370,7 @@ def _apply_vetoes(total: Decimal, vetoes: list[tuple[str, Decimal]], steps: list
     # lift a scorecard that already stands at 40.
     lowest = min(value for _, value in vetoes)
     p = {
-        "labels": ", ".join(label for label, _ in vetoes),
+        "labels": listed([label for label, _ in vetoes]),
         "before": score_number(total),
         "score": score_number(lowest),
     }

@@ -7,7 +7,7 @@ so a translation only reorders words, never numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
@@ -45,6 +45,20 @@ def described(en: str, zh: str) -> Named:
     return Named(en or zh, zh or en)
 
 
+def zh_of(text: str) -> str:
+    """A text's Chinese form: a ``Named`` one's Chinese name, any other text as it is."""
+    return text.zh if isinstance(text, Named) else text
+
+
+def listed(texts: Sequence[str], *, en: str = ", ", zh: str = "、") -> str:
+    """Texts joined into one step parameter; when any of them has a Chinese name, the parameter
+    has one too, so that a Chinese reader sees each text in Chinese."""
+    english = en.join(texts)
+    if not any(isinstance(t, Named) for t in texts):
+        return english
+    return Named(english, zh.join(zh_of(t) for t in texts))
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of arithmetic: an English catalogue template and its formatted parameters."""
@@ -56,7 +70,7 @@ class Step:
         """This line in the reader's language (``gettext`` translates the template)."""
         zh = locale.replace("-", "_").lower().startswith("zh")
         params = {
-            key: (value.zh if zh and isinstance(value, Named) else str(value))
+            key: (zh_of(value) if zh else str(value))
             for key, value in self.params.items()
         }
         text = gettext(self.template) if gettext else self.template
