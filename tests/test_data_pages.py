@@ -307,6 +307,11 @@ def test_the_metrics_page_shows_the_spec_in_force_and_the_cards_bound_to_each_me
     assert texts(html, "spec-hash") == [spec["hash"]]
     assert "fcr_rate: {type: ratio" in texts(html, "spec-text")[0]
     assert row_of(html, "metric", name="fcr_rate").startswith("fcr_rate")
+    # a metric's label in the reader's language; one with an English label only shows that one
+    labels = {a["data-name"]: text for a, text in found(html, "metric")}
+    assert ("首次接触即解决" if lang == "zh_CN" else "Solved at the first contact") in labels["fcr_rate"]
+    assert ("Solved at" if lang == "zh_CN" else "首次接触") not in labels["fcr_rate"]
+    assert "Net promoter score" in labels["nps"]
     bound = {a["data-card"]: text for a, text in found(html, "bound-card")}
     assert set(bound) == {"fcr", "nps"}
     assert ("首次解决率" if lang == "zh_CN" else "First-contact resolution") in bound["fcr"]
@@ -332,7 +337,9 @@ def test_a_bad_spec_saved_through_the_form_is_shown_with_its_problem_paths_and_t
     assert "table: survey_results" in unescape(refused.text.split('name="text"', 1)[1])
     assert client.get("/api/v1/data/spec").json()["hash"] == before
     # a spec that drops a bound metric names the card
-    dropped = SPEC.replace("  nps: {type: nps, source: surveys, column: score}\n", "")
+    dropped = SPEC.replace(
+        "  nps: {type: nps, source: surveys, column: score, label: Net promoter score}\n", ""
+    )
     refused = client.post("/data/metrics/spec", data={"csrf_token": token, "text": dropped})
     assert refused.status_code == 422 and 'the metric "nps" is bound to the card nps' in visible(refused.text)
     # a good one is saved and in force

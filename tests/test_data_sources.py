@@ -116,8 +116,9 @@ measures:
                                              {column: contacts, op: eq, value: 1}]}
 metrics:
   tickets: {type: simple, measure: tickets}
-  fcr_rate: {type: ratio, numerator: fcr, denominator: closed, scale: 100, unit: percent}
-  nps: {type: nps, source: surveys, column: score}
+  fcr_rate: {type: ratio, numerator: fcr, denominator: closed, scale: 100, unit: percent,
+             label: Solved at the first contact, label_zh: 首次接触即解决}
+  nps: {type: nps, source: surveys, column: score, label: Net promoter score}
 """
 
 JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)

@@ -70,7 +70,17 @@ class Measure(_Strict):
 
 
 class _MetricBase(_Strict):
+    #: what the metric is called, shown beside its name; ``label_zh`` for Chinese readers
     label: str | None = None
+    label_zh: str | None = None
+
+    def label_for(self, locale: str) -> str | None:
+        """The label in the reader's language, else the one there is."""
+        first, second = (
+            (self.label_zh, self.label) if locale.startswith("zh") else (self.label, self.label_zh)
+        )
+        return first or second
+
     unit: str | None = None
     direction: Direction = "higher_is_better"
 
