@@ -243,7 +243,9 @@ def test_a_source_page_shows_its_declaration_snapshots_column_quality_and_pushed
     (snapshot,) = texts(html, "snapshot")
     digest = client.get("/api/v1/data/sources/tickets").json()["snapshot"]["content_hash"]
     assert snapshot.split()[:3] == ["1", "6", digest[:12]]
-    assert row_of(html, "column-quality-row", name="subject") == "subject 0 · 0.0% 0 · 0.0%"
+    optional = "可选" if lang == "zh_CN" else "optional"
+    assert row_of(html, "column-quality-row", name="subject") == f"subject {optional} 0 · 0.0% 0 · 0.0%"
+    assert row_of(html, "column-quality-row", name="status") == "status 0 · 0.0% 0 · 0.0%"
     # a pushed score of 11 loads but counts as invalid: 1 of 2 rows
     rows = [
         {

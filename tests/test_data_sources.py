@@ -17,7 +17,7 @@ E006 0/0 → no value; the OPS subtree (OPS, OPS-A) 2/3 → 66.67, the company 2
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from northstar.config import Settings
-from northstar.data.models import MetricActual, SourceSnapshot
+from northstar.data.models import DataSource, MetricActual, SourceSnapshot
+from northstar.data.quality import source_quality
 from northstar.db import unit_of_work
 from northstar.indicators.models import IndicatorCard
 from northstar.org.models import Department, Employee
@@ -652,6 +653,47 @@ def test_quality_shows_freshness_null_and_invalid_shares_coverage_and_the_automa
     assert (report["automatic"], report["manual"], report["automatic_share"]) == (6, 0, "100.0")
     assert db.scalar(select(SourceSnapshot.rows)) == 6
     assert db.query(MetricActual).count() > 0
+
+
+@pytest.mark.req("S7.5")
+def test_the_empty_share_counts_the_required_columns_and_invalid_values_count_everywhere() -> None:
+    # an open ticket has no closing time: its optional column is empty by nature, while an empty
+    # ticket number is a gap in the data
+    source = DataSource(
+        code="tickets",
+        fresh_days=7,
+        columns={
+            "columns": [
+                {"name": "id"},
+                {"name": "opened_at", "type": "timestamp"},
+                {"name": "closed_at", "type": "timestamp", "required": False},
+            ]
+        },
+    )
+    at = datetime(2026, 3, 1, 8)
+    snapshot = SourceSnapshot(
+        rows=10,
+        loaded_at=at,
+        last_event=at - timedelta(days=2),
+        quality={
+            "id": {"nulls": 1, "invalid": 0},
+            "opened_at": {"nulls": 0, "invalid": 3},
+            "closed_at": {"nulls": 6, "invalid": 0},
+        },
+    )
+    q = source_quality(source, snapshot, at)
+    assert [(c.name, c.required, c.null_share) for c in q.columns] == [
+        ("id", True, Decimal("10.0")),
+        ("opened_at", True, Decimal("0.0")),
+        ("closed_at", False, Decimal("60.0")),
+    ]
+    # 1 empty of 2 required columns × 10 rows; 3 invalid of 3 columns × 10 rows
+    assert (q.null_share, q.invalid_share, q.status, q.age_days) == (
+        Decimal("5.0"),
+        Decimal("10.0"),
+        "fresh",
+        2,
+    )
 
 
 @pytest.mark.req("S7.6")

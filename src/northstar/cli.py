@@ -380,7 +380,15 @@ def data_sources() -> None:
     with unit_of_work(_factory()) as db:
         report = quality.quality_report(db)
         table = RichTable(
-            "code", "kind", "system", "rows", "loaded", "latest event", "status", "null %", "invalid %"
+            "code",
+            "kind",
+            "system",
+            "rows",
+            "loaded",
+            "latest event",
+            "status",
+            "empty required %",
+            "invalid %",
         )
         for s in report.sources:
             snap = s.snapshot

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from northstar.data.compute import latest_runs, plan_assignments
 from northstar.data.models import ComputeRun, DataSource, MetricActual, MetricBinding, SourceSnapshot
-from northstar.data.registry import current_snapshots
+from northstar.data.registry import current_snapshots, schema_of
 from northstar.db import utcnow
 from northstar.pools.models import KpiCandidate
 from northstar.scorecards.models import ScorecardItem
@@ -22,6 +22,9 @@ from northstar.strategy.models import ObjectiveIndicator
 @dataclass(frozen=True)
 class ColumnQuality:
     name: str
+    #: the source declares the column required: an empty cell there is a gap in the data, while
+    #: an optional column may be empty by nature (a ticket's closing time while it is open)
+    required: bool
     nulls: int
     invalid: int
     null_share: Decimal
@@ -36,6 +39,7 @@ class SourceQuality:
     status: str
     #: days since the latest event in the data (None before the first load)
     age_days: int | None
+    #: empty cells among the required columns' cells (optional columns may be empty)
     null_share: Decimal
     invalid_share: Decimal
     columns: list[ColumnQuality]
@@ -78,9 +82,11 @@ def source_quality(source: DataSource, snapshot: SourceSnapshot | None, now: dat
         return SourceQuality(source, None, "never", None, Decimal(0), Decimal(0), [])
     last = snapshot.last_event or snapshot.loaded_at
     age = max((now - last).days, 0)
+    declared = schema_of(source)
     columns = [
         ColumnQuality(
             name,
+            column.required if (column := declared.column(name)) else False,
             int(q["nulls"]),
             int(q["invalid"]),
             share(q["nulls"], snapshot.rows),
@@ -88,14 +94,14 @@ def source_quality(source: DataSource, snapshot: SourceSnapshot | None, now: dat
         )
         for name, q in snapshot.quality.items()
     ]
-    cells = snapshot.rows * len(columns)
+    required = [c for c in columns if c.required]
     return SourceQuality(
         source,
         snapshot,
         "fresh" if age <= source.fresh_days else "stale",
         age,
-        share(sum(c.nulls for c in columns), cells),
-        share(sum(c.invalid for c in columns), cells),
+        share(sum(c.nulls for c in required), snapshot.rows * len(required)),
+        share(sum(c.invalid for c in columns), snapshot.rows * len(columns)),
         columns,
     )
 

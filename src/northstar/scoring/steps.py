@@ -69,10 +69,7 @@ class Step:
     def render(self, gettext: Callable[[str], str] | None = None, *, locale: str = "en") -> str:
         """This line in the reader's language (``gettext`` translates the template)."""
         zh = locale.replace("-", "_").lower().startswith("zh")
-        params = {
-            key: (zh_of(value) if zh else str(value))
-            for key, value in self.params.items()
-        }
+        params = {key: (zh_of(value) if zh else str(value)) for key, value in self.params.items()}
         text = gettext(self.template) if gettext else self.template
         try:
             return text.format(**params)
