@@ -382,7 +382,7 @@ def _quality_tables(t: Translator, report: QualityReport) -> list[Table]:
                 t.gettext("Source"),
                 t.gettext("Freshness"),
                 t.gettext("Days since the latest event"),
-                t.gettext("Empty values"),
+                t.gettext("Empty required cells"),
                 t.gettext("Invalid values"),
             ],
             source_rows,
