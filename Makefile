@@ -47,7 +47,8 @@ $(ASSETS_STAMP): $(JS_STAMP)
 	touch $@
 
 lint: $(PY_STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
