@@ -210,19 +210,15 @@ def _snapshot(engine: Engine) -> list[tuple[Table, list[dict[str, Any]]]]:
         ]
 
 
-def _restore(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any]]]]) -> None:
-    """Put the snapshot's rows back into an empty database, foreign keys checked at the end (the
-    department head ↔ employee cycle cannot be ordered)."""
+def _insert_rows(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """Put the snapshot's rows into an empty PostgreSQL database, foreign keys unchecked while
+    they go in (the department head ↔ employee cycle cannot be ordered)."""
     with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        else:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for table, rows in snapshot:
             if rows:
                 conn.execute(insert(table), rows)
-        if engine.dialect.name == "postgresql":
-            _set_sequences(conn, snapshot)
+        _set_sequences(conn, snapshot)
 
 
 def _set_sequences(conn: Connection, snapshot: list[tuple[Table, list[dict[str, Any]]]]) -> None:
@@ -258,7 +254,7 @@ def _restore_demo(engine: Engine, snapshot: list[tuple[Table, list[dict[str, Any
             source.close()
         return
     if not _pg_demo_copied:
-        _restore(engine, snapshot)
+        _insert_rows(engine, snapshot)
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {_PG_DEMO_SCHEMA} CASCADE")
             conn.exec_driver_sql(f"CREATE SCHEMA {_PG_DEMO_SCHEMA}")
@@ -338,41 +334,35 @@ def _load_demo_in_background(directory: Path) -> None:
     _load_demo_once(directory, template)
 
 
-_demo_loader: subprocess.Popen[bytes] | None = None
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Load the demo in a process of its own as soon as a test that needs it is collected, while
-    the workers run the tests that do not (a load takes most of a minute, and a worker waiting for
-    it would idle). Started once per test session, by whichever worker gets there first. Should it
-    fail, the first ``demo`` fixture finds no snapshot and loads the demo itself, failing there
-    with the reason."""
-    global _demo_loader
-    if not any("demo" in getattr(item, "fixturenames", ()) for item in session.items):
-        return
-    # the session's TempPathFactory, as the tmp_path_factory fixture returns it (no fixture runs yet)
-    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
-    directory = _shared_tmp(factory) / "demo-data"
-    directory.mkdir(exist_ok=True)
+@pytest.fixture(scope="session", autouse=True)
+def _demo_in_background(request: pytest.FixtureRequest, demo_data_dir: Path) -> Iterator[None]:
+    """Load the demo in a process of its own as soon as the session's first test starts, when a
+    test that needs it was collected, while the workers run the tests that do not (a load takes
+    most of a minute, and a worker waiting for it would idle). Started once per test session, by
+    whichever worker gets there first; stopped if the session ends before it is done (-x,
+    Ctrl-C). Should it fail, the first ``demo`` fixture finds no snapshot and loads the demo
+    itself, failing there with the reason."""
+    wanted = any("demo" in getattr(item, "fixturenames", ()) for item in request.session.items)
     try:
-        os.close(os.open(directory / "started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        if wanted:
+            os.close(os.open(demo_data_dir / "started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
+        wanted = False
+    if not wanted:
+        yield
         return
     code = "import sys, pathlib, tests.conftest as c; c._load_demo_in_background(pathlib.Path(sys.argv[1]))"
-    with (directory / "load.log").open("wb") as log:
-        _demo_loader = subprocess.Popen(
-            [sys.executable, "-c", code, str(directory)],
+    with (demo_data_dir / "load.log").open("wb") as log:
+        loader = subprocess.Popen(
+            [sys.executable, "-c", code, str(demo_data_dir)],
             cwd=Path(__file__).resolve().parent.parent,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    # a session stopped early (-x, Ctrl-C) leaves no load running behind it
-    if _demo_loader is not None and _demo_loader.poll() is None:
-        _demo_loader.terminate()
-        _demo_loader.wait()
+    yield
+    if loader.poll() is None:
+        loader.terminate()
+        loader.wait()
 
 
 @pytest.fixture
@@ -383,10 +373,10 @@ def demo(
     sqlite_template: Path,
 ) -> list[Any]:
     """The demo company, loaded the way ``northstar demo load`` does it — for real once per test
-    session, on SQLite (``_load_demo_once``, started in the background when the tests are
-    collected; a full load takes most of a minute) — then put into each test's database: on SQLite
-    the loaded file itself, on PostgreSQL that load's rows (timestamps are stored as UTC instants
-    and every value passes through its column's type, so the rows mean the same on both; see
+    session, on SQLite (``_load_demo_once``, started in the background by ``_demo_in_background``;
+    a full load takes most of a minute) — then put into each test's database: on SQLite the loaded
+    file itself, on PostgreSQL that load's rows (timestamps are stored as UTC instants and every
+    value passes through its column's type, so the rows mean the same on both; see
     ``_restore_demo``). ``test_demo_and_cli`` loads it for real on PostgreSQL through the command
     line. Its business data (files and the managed store) is copied into the test's data
     directory."""

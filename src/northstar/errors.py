@@ -29,6 +29,11 @@ class Named(str):
         return obj
 
 
+def zh_of(text: str) -> str:
+    """A text's Chinese form: a ``Named`` one's Chinese name, any other text as it is."""
+    return text.zh if isinstance(text, Named) else text
+
+
 @dataclass
 class Problem:
     """One thing wrong with the input: where (row, field) and what, with the fix in the message."""

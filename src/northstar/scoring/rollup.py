@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Literal, NamedTuple
 
-from northstar.errors import N_, Label
+from northstar.errors import N_, Label, zh_of
 from northstar.scoring.engine import Score, ScoringError, score
 from northstar.scoring.rules import (
     ADJUSTMENT_KINDS,
@@ -31,7 +31,6 @@ from northstar.scoring.steps import (
     number,
     round_score,
     score_number,
-    zh_of,
 )
 
 HUNDRED = Decimal(100)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
-from northstar.errors import Named
+from northstar.errors import Named, zh_of
 
 #: Every score is rounded to this many places, half up, as people round by hand.
 SCORE_PLACES = Decimal("0.01")
@@ -43,11 +43,6 @@ def score_number(value: Decimal) -> str:
 def described(en: str, zh: str) -> Named:
     """A bilingual description as one step parameter: English by default, Chinese for zh."""
     return Named(en or zh, zh or en)
-
-
-def zh_of(text: str) -> str:
-    """A text's Chinese form: a ``Named`` one's Chinese name, any other text as it is."""
-    return text.zh if isinstance(text, Named) else text
 
 
 def listed(texts: Sequence[str], *, en: str = ", ", zh: str = "、") -> str:

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
-from northstar.errors import N_, Label, Named
+from northstar.errors import N_, Label, Named, zh_of
 from northstar.web.labels import CARD_WORDS
 
 SUPPORTED = ("zh_CN", "en")
@@ -94,7 +94,7 @@ class Translator:
         if isinstance(value, Label):
             return self._t.gettext(value)
         if isinstance(value, Named):
-            return value.zh if self.locale.startswith("zh") else str(value)
+            return zh_of(value) if self.locale.startswith("zh") else str(value)
         return value
 
     def gettext(self, message: str, **params: Any) -> str:
